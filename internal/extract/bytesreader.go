@@ -1,0 +1,5 @@
+package extract
+
+import "bytes"
+
+func newBytesReader(b []byte) ReaderAt { return bytes.NewReader(b) }
