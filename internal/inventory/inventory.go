@@ -49,6 +49,10 @@ type Location struct {
 	// Path is slash-separated and relative to the artifact root, with no
 	// leading slash (an fs.FS path), e.g. "var/lib/dpkg/status".
 	Path string `json:"path"`
+	// Inner is the path inside an archive at Path, for packages found in
+	// nested archives ("BOOT-INF/lib/spring-core-6.1.2.jar"); "!" separates
+	// levels of nesting.
+	Inner string `json:"inner,omitempty"`
 	// Line is the 1-based line in Path where the package is declared, when
 	// the format has lines and the extractor knows it.
 	Line int `json:"line,omitempty"`
@@ -122,7 +126,7 @@ func CompareLocations(a, b Location) int {
 	if b.Layer != nil {
 		lj = b.Layer.Index
 	}
-	return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line), cmp.Compare(li, lj))
+	return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Inner, b.Inner), cmp.Compare(a.Line, b.Line), cmp.Compare(li, lj))
 }
 
 // Merge folds packages with the same Key into one, joining their locations
