@@ -51,3 +51,26 @@ func TestMerge(t *testing.T) {
 		t.Errorf("Merge modified its input")
 	}
 }
+
+func TestOSPURL(t *testing.T) {
+	deb12 := &Distro{ID: "debian", VersionID: "12"}
+	tests := []struct {
+		p    Package
+		d    *Distro
+		want string
+	}{
+		{Package{Name: "libc6", Version: "2.36-9+deb12u4", Ecosystem: Deb, Arch: "amd64", Source: &SourcePackage{Name: "glibc"}}, deb12,
+			"pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc"},
+		{Package{Name: "bash", Version: "5.2.15-2+b2", Ecosystem: Deb, Arch: "amd64", Source: &SourcePackage{Name: "bash"}}, nil,
+			"pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64"},
+		{Package{Name: "openssl", Version: "1:3.0.7-24.el9", Ecosystem: RPM, Arch: "x86_64"}, &Distro{ID: "almalinux", VersionID: "9.3"},
+			"pkg:rpm/almalinux/openssl@3.0.7-24.el9?arch=x86_64&distro=almalinux-9.3&epoch=1"},
+		{Package{Name: "musl", Version: "1.2.4-r2", Ecosystem: APK, Arch: "x86_64"}, &Distro{ID: "alpine", VersionID: "3.19.1"},
+			"pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.1"},
+	}
+	for _, tt := range tests {
+		if got := OSPURL(&tt.p, tt.d); got != tt.want {
+			t.Errorf("OSPURL(%s) = %q, want %q", tt.p.Name, got, tt.want)
+		}
+	}
+}
