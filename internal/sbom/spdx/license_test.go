@@ -14,8 +14,8 @@ func TestLicenseID(t *testing.T) {
 		{"mit", "MIT", true},
 		{" Apache-2.0 ", "Apache-2.0", true},
 		{"GPL-2.0-with-classpath-exception", "GPL-2.0-with-classpath-exception", true}, // a (deprecated) license id
-		{"Classpath-exception-2.0", "", false},                                           // an exception
-		{"Expat", "", false},                                                             // Debian's name for MIT
+		{"Classpath-exception-2.0", "", false},                                         // an exception
+		{"Expat", "", false},                                                           // Debian's name for MIT
 		{"GPL-3+", "", false},
 		{"NOASSERTION", "", false},
 		{"", "", false},

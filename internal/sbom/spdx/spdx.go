@@ -46,15 +46,15 @@ type Options struct {
 
 // Document is an SPDX 2.3 document, as far as pave fills it.
 type Document struct {
-	SPDXVersion                string                  `json:"spdxVersion"`
-	DataLicense                string                  `json:"dataLicense"`
-	SPDXID                     string                  `json:"SPDXID"`
-	Name                       string                  `json:"name"`
-	DocumentNamespace          string                  `json:"documentNamespace"`
-	CreationInfo               CreationInfo            `json:"creationInfo"`
-	Packages                   []Package               `json:"packages,omitempty"`
+	SPDXVersion                string                   `json:"spdxVersion"`
+	DataLicense                string                   `json:"dataLicense"`
+	SPDXID                     string                   `json:"SPDXID"`
+	Name                       string                   `json:"name"`
+	DocumentNamespace          string                   `json:"documentNamespace"`
+	CreationInfo               CreationInfo             `json:"creationInfo"`
+	Packages                   []Package                `json:"packages,omitempty"`
 	HasExtractedLicensingInfos []ExtractedLicensingInfo `json:"hasExtractedLicensingInfos,omitempty"`
-	Relationships              []Relationship          `json:"relationships,omitempty"`
+	Relationships              []Relationship           `json:"relationships,omitempty"`
 }
 
 // CreationInfo says who made the document and when.
