@@ -89,9 +89,9 @@ type Package struct {
 	MultiArch     string   `json:"multiArch,omitempty"`
 	SourceName    string   `json:"sourceName"`
 	SourceVersion string   `json:"sourceVersion"`
-	Layer         int      `json:"layer"`     // index of the layer that installed it
-	RemovedIn     int      `json:"removedIn"` // layer that purged it; -1 if installed
-	Files         []string `json:"files"`     // non-directory paths it installed
+	Layer         int      `json:"layer"`           // index of the layer that installed it
+	RemovedIn     int      `json:"removedIn"`       // layer that purged it; -1 if installed
+	Files         []string `json:"files,omitempty"` // non-directory paths it installed
 }
 
 // Deleted is a path a whiteout removed.

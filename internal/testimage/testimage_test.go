@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -514,5 +515,34 @@ func BenchmarkBuild(b *testing.B) {
 		if _, err := im.Image.Digest(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCommittedSample checks that the quick-start sample image and its
+// expected inventory, both written by cmd/mksample, agree.
+func TestCommittedSample(t *testing.T) {
+	const dir = "../../testdata/images/"
+	b, err := os.ReadFile(dir + "sample-debian.expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp Expected
+	if err := json.Unmarshal(b, &exp); err != nil {
+		t.Fatal(err)
+	}
+	img, err := tarball.ImageFromPath(dir+"sample-debian.tar", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"config " + exp.ImageID}
+	for _, l := range exp.Layers {
+		want = append(want, "layer "+l.Digest+" "+l.DiffID)
+	}
+	if diff := cmp.Diff(want, digests(t, img)); diff != "" {
+		t.Errorf("sample image vs expected.json (-expected +image):\n%s\nrerun: go run ./internal/testimage/cmd/mksample", diff)
+	}
+	if len(exp.Packages) == 0 || len(exp.Removed) == 0 || len(exp.WhitedOut) == 0 {
+		t.Errorf("expected.json has %d packages, %d removed, %d whited out; want some of each",
+			len(exp.Packages), len(exp.Removed), len(exp.WhitedOut))
 	}
 }
