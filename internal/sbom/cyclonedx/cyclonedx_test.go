@@ -1,0 +1,205 @@
+package cyclonedx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/pavesec/pave/internal/inventory"
+	"github.com/pavesec/pave/internal/report"
+	"github.com/pavesec/pave/internal/report/reporttest"
+)
+
+func write(t testing.TB, scan *report.Scan, opts Options) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := report.Emit(context.Background(), New(&buf, opts), scan); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestGolden(t *testing.T) {
+	schema := reporttest.Schema(t, "../testdata/schemas/cyclonedx", SchemaURL)
+	for _, tt := range []struct {
+		name string
+		scan *report.Scan
+		opts Options
+	}{
+		{"image.cdx.json", reporttest.Sample(), Options{}},
+		{"dir-timestamp.cdx.json", reporttest.SampleDir(), Options{Timestamp: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}},
+		{"dir.cdx.json", reporttest.SampleDir(), Options{}},
+		{"empty.cdx.json", &report.Scan{Summary: report.Summary{Status: "complete"}}, Options{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := write(t, tt.scan, tt.opts)
+			reporttest.Validate(t, schema, got)
+			checkBOM(t, got)
+			reporttest.Golden(t, tt.name, got)
+		})
+	}
+}
+
+// checkBOM checks what the schema cannot: bom-refs are unique, and no
+// array or object is empty and no value null.
+func checkBOM(t *testing.T, b []byte) {
+	t.Helper()
+	if s := string(b); strings.Contains(s, "[]") || strings.Contains(s, "{}") || strings.Contains(s, "null") {
+		t.Error("output has an empty array or object, or a null")
+	}
+	var bom BOM
+	if err := json.Unmarshal(b, &bom); err != nil {
+		t.Fatal(err)
+	}
+	refs := map[string]bool{}
+	comps := bom.Components
+	if bom.Metadata != nil && bom.Metadata.Component != nil {
+		comps = append(comps, *bom.Metadata.Component)
+	}
+	for _, c := range comps {
+		if c.BOMRef == "" {
+			continue
+		}
+		if refs[c.BOMRef] {
+			t.Errorf("duplicate bom-ref %q", c.BOMRef)
+		}
+		refs[c.BOMRef] = true
+	}
+}
+
+func TestDuplicateRefs(t *testing.T) {
+	s := reporttest.SampleDir()
+	s.Packages = append(s.Packages, s.Packages[0], s.Packages[0])
+	bom, err := Build(context.Background(), s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range bom.Components {
+		if strings.HasPrefix(c.BOMRef, "pkg:npm/%40npmcli/arborist@9.9.1") {
+			got = append(got, c.BOMRef)
+		}
+	}
+	want := []string{"pkg:npm/%40npmcli/arborist@9.9.1", "pkg:npm/%40npmcli/arborist@9.9.1#2", "pkg:npm/%40npmcli/arborist@9.9.1#3"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("bom-refs (-want +got):\n%s", diff)
+	}
+	checkBOM(t, write(t, s, Options{}))
+}
+
+var serialRe = regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func TestSerialNumber(t *testing.T) {
+	ctx := context.Background()
+	a, err := Build(ctx, reporttest.Sample(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Build(ctx, reporttest.Sample(), Options{})
+	s := reporttest.Sample()
+	s.Packages[0].Version += "+1"
+	c, _ := Build(ctx, s, Options{})
+	if !serialRe.MatchString(a.SerialNumber) {
+		t.Errorf("serial %q is not a version 5 UUID URN", a.SerialNumber)
+	}
+	if a.SerialNumber != b.SerialNumber {
+		t.Error("same content, different serial numbers")
+	}
+	if a.SerialNumber == c.SerialNumber {
+		t.Error("different content, same serial number")
+	}
+}
+
+func TestUUID5(t *testing.T) {
+	// Python: uuid.uuid5(uuid.NAMESPACE_URL, "http://python.org/")
+	if got, want := uuid5(urlNamespace, "http://python.org/"), "4c565f0d-3f5a-5890-b41b-20cf47701c5e"; got != want {
+		t.Errorf("uuid5 = %s, want %s", got, want)
+	}
+}
+
+func TestLicenses(t *testing.T) {
+	id := func(s string) LicenseChoice { return LicenseChoice{License: &License{ID: s}} }
+	name := func(s string) LicenseChoice { return LicenseChoice{License: &License{Name: s}} }
+	expr := func(s string) LicenseChoice { return LicenseChoice{Expression: s} }
+	for _, tt := range []struct {
+		in   []string
+		want []LicenseChoice
+	}{
+		{nil, nil},
+		{[]string{" "}, nil},
+		{[]string{"MIT"}, []LicenseChoice{id("MIT")}},
+		{[]string{"mit", "MIT"}, []LicenseChoice{id("MIT")}},
+		{[]string{"GPL-2+", "MPL-2.0"}, []LicenseChoice{name("GPL-2+"), id("MPL-2.0")}},
+		{[]string{"BSD-3-Clause OR Apache-2.0"}, []LicenseChoice{expr("BSD-3-Clause OR Apache-2.0")}},
+		{[]string{"Zlib", "BSD-3-Clause OR Apache-2.0"}, []LicenseChoice{expr("Zlib AND (BSD-3-Clause OR Apache-2.0)")}},
+		{[]string{"Expat", "BSD-3-Clause OR Apache-2.0"}, []LicenseChoice{name("Expat"), name("BSD-3-Clause OR Apache-2.0")}},
+		{[]string{"GPL-1+ or Artistic"}, []LicenseChoice{name("GPL-1+ or Artistic")}},
+		{[]string{"LicenseRef-Acme"}, []LicenseChoice{expr("LicenseRef-Acme")}},
+	} {
+		if diff := cmp.Diff(tt.want, licenses(tt.in)); diff != "" {
+			t.Errorf("licenses(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+func TestGroupName(t *testing.T) {
+	for _, tt := range []struct {
+		eco               inventory.Ecosystem
+		in, group, wantNm string
+	}{
+		{inventory.Maven, "commons-io:commons-io", "commons-io", "commons-io"},
+		{inventory.Maven, "broken", "", "broken"},
+		{inventory.NPM, "@npmcli/arborist", "@npmcli", "arborist"},
+		{inventory.NPM, "semver", "", "semver"},
+		{inventory.Golang, "golang.org/x/mod", "", "golang.org/x/mod"},
+		{inventory.Deb, "", "", "unnamed"},
+	} {
+		g, n := groupName(&inventory.Package{Name: tt.in, Ecosystem: tt.eco})
+		if g != tt.group || n != tt.wantNm {
+			t.Errorf("groupName(%s %q) = %q, %q; want %q, %q", tt.eco, tt.in, g, n, tt.group, tt.wantNm)
+		}
+	}
+}
+
+func BenchmarkWrite5000(b *testing.B) {
+	scan := reporttest.Many(5000)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := report.Emit(ctx, New(&buf, Options{}), scan); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(buf.Len()))
+	}
+}
+
+// TestSchemaRejects makes sure the schema check can fail: a BOM with a
+// non-SPDX license id or a malformed serial number is refused.
+func TestSchemaRejects(t *testing.T) {
+	schema := reporttest.Schema(t, "../testdata/schemas/cyclonedx", SchemaURL)
+	good := string(write(t, reporttest.SampleDir(), Options{}))
+	for name, bad := range map[string]string{
+		"license id": strings.Replace(good, `"id": "ISC"`, `"id": "Expat"`, 1),
+		"serial":     regexp.MustCompile(`urn:uuid:[0-9a-f-]+`).ReplaceAllString(good, "urn:uuid:42"),
+		"type":       strings.Replace(good, `"type": "library"`, `"type": "module"`, 1),
+	} {
+		if bad == good {
+			t.Fatalf("%s: mutation did not apply", name)
+		}
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if schema.Validate(inst) == nil {
+			t.Errorf("%s: schema accepted a broken BOM", name)
+		}
+	}
+}
