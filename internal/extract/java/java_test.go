@@ -177,10 +177,10 @@ func TestParseProperties(t *testing.T) {
 
 func TestSplitFileName(t *testing.T) {
 	for in, want := range map[string][2]string{
-		"spring-core-6.1.2.jar":          {"spring-core", "6.1.2"},
+		"spring-core-6.1.2.jar":           {"spring-core", "6.1.2"},
 		"jackson-databind-2.15.0-rc1.jar": {"jackson-databind", "2.15.0-rc1"},
-		"guice-jmx.jar":                  {"guice-jmx", ""},
-		"aopalliance-1.0.jar":            {"aopalliance", "1.0"},
+		"guice-jmx.jar":                   {"guice-jmx", ""},
+		"aopalliance-1.0.jar":             {"aopalliance", "1.0"},
 	} {
 		a, v := splitFileName(in)
 		if a != want[0] || v != want[1] {
