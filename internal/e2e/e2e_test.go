@@ -51,6 +51,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if built != nil {
+		os.RemoveAll(built.dir)
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
