@@ -203,3 +203,28 @@ func TestSchemaRejects(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBuild: whatever the package strings, the BOM is valid against the
+// CycloneDX schema and has unique bom-refs.
+func FuzzBuild(f *testing.F) {
+	schema := reporttest.Schema(f, "../testdata/schemas/cyclonedx", SchemaURL)
+	f.Add("@npmcli/arborist", "9.9.1", "BSD-3-Clause OR Apache-2.0", "app/package-lock.json", "a.jar")
+	f.Add("commons-io:commons-io", "2.11.0", "GPL-1+ or Artistic", "usr/share/java/x.jar", "")
+	f.Add("", "", "", "", "")
+	f.Fuzz(func(t *testing.T, name, version, lic, path, inner string) {
+		s := reporttest.SampleDir()
+		for _, eco := range []inventory.Ecosystem{inventory.NPM, inventory.Maven, inventory.Deb} {
+			s.Packages = append(s.Packages, inventory.Package{
+				Name: name, Version: version, Ecosystem: eco, Licenses: []string{lic, "MIT"},
+				PURL:      inventory.PURL(eco, "", name, version, nil),
+				Locations: []inventory.Location{{Path: path, Inner: inner, Layer: &inventory.Layer{Index: 1, CreatedBy: path}}},
+			})
+		}
+		var buf bytes.Buffer
+		if err := Write(context.Background(), &buf, s, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		reporttest.Validate(t, schema, buf.Bytes())
+		checkBOM(t, buf.Bytes())
+	})
+}

@@ -214,3 +214,27 @@ func TestPackageIDStable(t *testing.T) {
 		t.Error("different PURLs share an SPDXID")
 	}
 }
+
+// FuzzBuild: whatever the package strings, the document is valid against
+// the SPDX schema, its ids are valid and its licences parse.
+func FuzzBuild(f *testing.F) {
+	schema := reporttest.Schema(f, "../testdata/schemas/spdx", "http://spdx.org/rdf/terms/2.3")
+	f.Add("@npmcli/arborist", "9.9.1", "BSD-3-Clause OR Apache-2.0", "public-domain")
+	f.Add("zlib1g", "1:1.2.13.dfsg-1", "GPL-1+ or Artistic", "LicenseRef-x")
+	f.Add("", "", "", "")
+	f.Fuzz(func(t *testing.T, name, version, lic1, lic2 string) {
+		s := reporttest.SampleDir()
+		for _, eco := range []inventory.Ecosystem{inventory.NPM, inventory.Deb} {
+			s.Packages = append(s.Packages, inventory.Package{
+				Name: name, Version: version, Ecosystem: eco, Licenses: []string{lic1, lic2},
+				PURL: inventory.PURL(eco, "", name, version, nil),
+			})
+		}
+		var buf bytes.Buffer
+		if err := Write(context.Background(), &buf, s, Options{Created: created}); err != nil {
+			t.Fatal(err)
+		}
+		reporttest.Validate(t, schema, buf.Bytes())
+		checkDocument(t, buf.Bytes())
+	})
+}
