@@ -102,14 +102,33 @@ if [ "${PAVE_TEST_NO_DOCKER:-}" = 1 ]; then
 elif docker_ok; then
 	step "dockerd answering on its socket"
 else
+	# A dockerd killed uncleanly leaves its pid file behind and refuses to
+	# start while it names a pid; drop it when that pid is gone.
+	if [ -s /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+		rm -f /var/run/docker.pid
+	fi
+	start_dockerd() {
+		setsid nohup /usr/sbin/dockerd "$@" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+		local pid=$!
+		for _ in $(seq 1 60); do
+			docker_ok && return 0
+			kill -0 "$pid" 2>/dev/null || return 1 # exited
+			sleep 1
+		done
+		kill "$pid" 2>/dev/null || true
+		return 1
+	}
+	: >"$DOCKERD_LOG"
 	step "starting dockerd (log: $DOCKERD_LOG)"
-	setsid nohup /usr/sbin/dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
-	for _ in $(seq 1 60); do
-		docker_ok && break
-		sleep 1
-	done
-	docker_ok || die "dockerd did not answer within 60s; last lines of $DOCKERD_LOG:
+	if ! start_dockerd; then
+		# Kernels or sandboxes without bridge/NAT support: the tests need
+		# image storage, not container networking.
+		step "dockerd did not start; retrying with --bridge=none --iptables=false"
+		rm -f /var/run/docker.pid
+		start_dockerd --bridge=none --iptables=false --ip6tables=false ||
+			die "dockerd did not answer within 60s; last lines of $DOCKERD_LOG:
 $(tail -n 15 "$DOCKERD_LOG" 2>/dev/null)"
+	fi
 	step "dockerd up"
 fi
 
