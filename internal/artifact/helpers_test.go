@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -362,4 +363,23 @@ func gzBytes(t testing.TB, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+type v1Image = v1.Image
+
+// repeatLayer copies every member of a tar under n prefixes.
+func repeatLayer(t testing.TB, b []byte, n int) []byte {
+	var files []tfile
+	for i := range n {
+		tr := tar.NewReader(bytes.NewReader(b))
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				break
+			}
+			body, _ := io.ReadAll(tr)
+			files = append(files, tfile{name: fmt.Sprintf("p%d/%s", i, h.Name), typ: h.Typeflag, link: h.Linkname, body: string(body), mode: h.Mode})
+		}
+	}
+	return tarOf(t, files)
 }
