@@ -1,6 +1,7 @@
 package rpm
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -175,7 +176,7 @@ func (r *reader) strings(e entry, limit int) []string {
 	out := make([]string, 0, min(n, 1024))
 	rest := r.data[e.offset:]
 	for range n {
-		i := strings.IndexByte(string(rest), 0)
+		i := bytes.IndexByte(rest, 0)
 		if i < 0 {
 			r.fail(e, "string not terminated")
 			return nil
