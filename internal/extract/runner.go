@@ -468,6 +468,12 @@ func (st *runState) resolveHardlinks(ctx context.Context, lays []artifact.Layer,
 
 // survivors keeps the packages from file versions visible in the merged
 // tree: a file overwritten or deleted by a later layer no longer counts.
+//
+// A package database is rewritten by every layer that installs something
+// (dpkg's status, a lockfile), so the visible version's layer is not the
+// one that introduced most of its packages. Each package is attributed to
+// the lowest layer from which every version of the same file, up to the
+// visible one, lists it.
 func (st *runState) survivors(tree *layers.Tree) []inventory.Package {
 	slices.SortFunc(st.results, func(a, b extracted) int {
 		if c := strings.Compare(a.path, b.path); c != 0 {
@@ -479,13 +485,45 @@ func (st *runState) survivors(tree *layers.Tree) []inventory.Package {
 		return a.layer - b.layer
 	})
 	var out []inventory.Package
-	for _, x := range st.results {
-		if len(st.records) > 1 && tree.Origin(x.path) != x.layer {
+	for i := 0; i < len(st.results); {
+		j := i + 1
+		for j < len(st.results) && st.results[j].path == st.results[i].path && st.results[j].ext.Name() == st.results[i].ext.Name() {
+			j++
+		}
+		group := st.results[i:j] // one file, one extractor, by layer
+		i = j
+		top := group[len(group)-1]
+		if len(st.records) > 1 && tree.Origin(top.path) != top.layer {
 			continue
 		}
-		out = append(out, x.pkgs...)
+		for _, p := range top.pkgs {
+			if len(group) > 1 {
+				if intro := st.introducedIn(group, p); intro != top.layer {
+					l := st.infos[intro]
+					for m := range p.Locations {
+						p.Locations[m].Layer = &l
+					}
+				}
+			}
+			out = append(out, p)
+		}
 	}
 	return out
+}
+
+// introducedIn walks down the versions of one file (group, sorted by
+// layer) while each still lists p, and returns the lowest such layer.
+func (st *runState) introducedIn(group []extracted, p inventory.Package) int {
+	intro := group[len(group)-1].layer
+	for k := len(group) - 2; k >= 0; k-- {
+		if !slices.ContainsFunc(group[k].pkgs, func(q inventory.Package) bool {
+			return q.Name == p.Name && q.Version == p.Version && q.Ecosystem == p.Ecosystem && q.Arch == p.Arch
+		}) {
+			break
+		}
+		intro = group[k].layer
+	}
+	return intro
 }
 
 func (st *runState) survivingErrors(tree *layers.Tree) []FileError {

@@ -317,3 +317,20 @@ func BenchmarkRunnerDir(b *testing.B) {
 		}
 	}
 }
+
+func TestRunnerAttributesIntroducingLayer(t *testing.T) {
+	s := src(
+		[]memEntry{{path: "db/x.pkgs", content: "base 1\nold 1\n"}},
+		[]memEntry{{path: "other", content: "unrelated"}},
+		[]memEntry{{path: "db/x.pkgs", content: "base 1\nold 2\nnew 1\n"}},
+	)
+	res, err := NewRunner(Config{Extractors: []Extractor{lineExtractor{}}}).Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := summarize(res)
+	want := []got{{"base", "1", "db/x.pkgs", 1, 0}, {"old", "2", "db/x.pkgs", 2, 2}, {"new", "1", "db/x.pkgs", 3, 2}}
+	if diff := cmp.Diff(want, g); diff != "" {
+		t.Errorf("packages (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// output is where results go: stdout, or a file written atomically (a
+// temporary file beside it, renamed into place on success, removed on
+// failure), so that a failed run never leaves a partial file.
+type output struct {
+	w    io.Writer
+	tmp  *os.File
+	path string
+	done bool
+}
+
+func createOutput(path string, stdout io.Writer) (*output, error) {
+	if path == "" || path == "-" {
+		return &output{w: stdout}, nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("output %s: directory %s does not exist", path, dir)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("output %s: %s is not a directory", path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("output %s: is a directory", path)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", path, err)
+	}
+	return &output{w: tmp, tmp: tmp, path: path}, nil
+}
+
+// Commit moves the finished file into place.
+func (o *output) Commit() error {
+	if o.tmp == nil || o.done {
+		return nil
+	}
+	o.done = true
+	if err := o.tmp.Sync(); err != nil {
+		o.tmp.Close()
+		os.Remove(o.tmp.Name())
+		return fmt.Errorf("output %s: %w", o.path, err)
+	}
+	if err := o.tmp.Close(); err != nil {
+		os.Remove(o.tmp.Name())
+		return fmt.Errorf("output %s: %w", o.path, err)
+	}
+	if err := os.Chmod(o.tmp.Name(), 0o644); err != nil {
+		os.Remove(o.tmp.Name())
+		return fmt.Errorf("output %s: %w", o.path, err)
+	}
+	if err := os.Rename(o.tmp.Name(), o.path); err != nil {
+		os.Remove(o.tmp.Name())
+		return fmt.Errorf("output %s: %w", o.path, err)
+	}
+	return nil
+}
+
+// Abort removes an uncommitted file.
+func (o *output) Abort() {
+	if o.tmp == nil || o.done {
+		return
+	}
+	o.done = true
+	o.tmp.Close()
+	os.Remove(o.tmp.Name())
+}
