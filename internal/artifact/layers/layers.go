@@ -142,6 +142,12 @@ func (t *Tree) add(layer int, e *artifact.Entry) {
 	old := parent.children[base]
 	n := &Node{Path: e.Path, Mode: e.Mode, Size: e.Size, Linkname: e.Linkname, Hardlink: e.Hardlink,
 		UID: e.UID, GID: e.GID, Mtime: e.Mtime, Layer: layer}
+	if e.Hardlink {
+		// A hard link's tar header has no size: it is the target's.
+		if m := t.lookup(e.Linkname); m != nil && m.Mode.IsRegular() {
+			n.Size = m.Size
+		}
+	}
 	if e.Mode.IsDir() {
 		// A directory over a directory keeps the lower contents.
 		if old != nil && old.Mode.IsDir() {
