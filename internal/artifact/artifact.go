@@ -109,6 +109,14 @@ func NewEntry(e Entry, open func() (io.ReadCloser, error)) *Entry {
 	return &e
 }
 
+// Metadata returns a copy of e without its content, safe to keep after
+// the walk (a kept Entry would pin the layer's decompressor).
+func (e *Entry) Metadata() Entry {
+	m := *e
+	m.open = nil
+	return m
+}
+
 // Open returns the entry's content. It fails for anything but a regular
 // file.
 func (e *Entry) Open() (io.ReadCloser, error) {

@@ -64,18 +64,19 @@ func runSBOM(ctx context.Context, e *env, args []string) error {
 
 func runInventory(ctx context.Context, e *env, name string, args []string, formats []string, summary bool) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	var f scanFlags
 	f.register(fs, "table", formats)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: pave %s [flags] TARGET\n\nFlags:\n", name)
-		fs.PrintDefaults()
-	}
+	// Errors are one line (reported by Main); usage only when asked for.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if err := fs.Parse(interleave(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(e.stdout, "Usage: pave %s [flags] TARGET\n\nFlags:\n", name)
+			fs.SetOutput(e.stdout)
+			fs.PrintDefaults()
 			return nil
 		}
-		return &exitError{code: ExitInput, err: err}
+		return usageErr("%v (run 'pave %s -h')", err, name)
 	}
 	if fs.NArg() != 1 {
 		return usageErr("%s needs exactly one TARGET (run 'pave %s -h')", name, name)

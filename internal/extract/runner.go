@@ -267,8 +267,7 @@ func (st *runState) walk(ctx context.Context, i int, l artifact.Layer, jobs chan
 		if n := st.entries.Add(1); n > int64(st.r.cfg.MaxEntries) {
 			return fmt.Errorf("more than %d entries: %w", st.r.cfg.MaxEntries, errors.Join(ErrTooManyEntries, artifact.ErrHostile))
 		}
-		rec := *e
-		recs = append(recs, rec)
+		recs = append(recs, e.Metadata())
 		if e.Whiteout != artifact.NoWhiteout || !e.Mode.IsRegular() {
 			return nil
 		}
