@@ -36,11 +36,12 @@ type Deb struct {
 	// File is the .deb path it was read from.
 	File string
 
-	control []byte            // the control file, as shipped
-	members map[string][]byte // other control.tar members (md5sums, postinst, ...)
-	data    []byte            // the data tar (uncompressed)
-	paths   []string          // data tar entries as dpkg lists them ("/.", "/usr", ...)
-	files   []string          // non-directory paths, relative ("usr/bin/which")
+	control   []byte            // the control file, as shipped
+	members   map[string][]byte // other control.tar members (md5sums, postinst, ...)
+	data      []byte            // the data tar (uncompressed); nil once written
+	conffiles []string          // status Conffiles lines: " /etc/x MD5"
+	paths     []string          // data tar entries as dpkg lists them ("/.", "/usr", ...)
+	files     []string          // non-directory paths, relative ("usr/bin/which")
 }
 
 // InfoName is the base name dpkg gives this package's files in
@@ -82,6 +83,9 @@ func ReadDeb(ctx context.Context, file string) (*Deb, error) {
 	}
 	if err := d.listData(); err != nil {
 		return nil, fmt.Errorf("testimage: deb %s: data: %w", file, err)
+	}
+	if err := d.sumConffiles(); err != nil {
+		return nil, fmt.Errorf("testimage: deb %s: %w", file, err)
 	}
 	return d, nil
 }
@@ -198,6 +202,27 @@ func (d *Deb) listData() error {
 			d.files = append(d.files, rel)
 		}
 	}
+}
+
+// sumConffiles records each conffile with the MD5 of its content, as
+// dpkg's status Conffiles field holds them.
+func (d *Deb) sumConffiles() error {
+	cf, ok := d.members["conffiles"]
+	if !ok {
+		return nil
+	}
+	for line := range strings.SplitSeq(string(cf), "\n") {
+		p := strings.TrimSpace(line)
+		if p == "" || strings.HasPrefix(p, "remove-on-upgrade ") {
+			continue
+		}
+		sum, err := d.md5sum(relPath(p))
+		if err != nil {
+			return err
+		}
+		d.conffiles = append(d.conffiles, " "+p+" "+sum)
+	}
+	return nil
 }
 
 // md5sum returns the MD5 of the regular file rel in the data tar, for

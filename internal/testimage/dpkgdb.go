@@ -90,20 +90,7 @@ func isScript(member string) bool {
 // line after Package (and Essential), and a Conffiles field with each
 // conffile's MD5 before Description, the order dpkg writes.
 func statusStanza(d *Deb) ([]byte, error) {
-	var conffiles []string
-	if cf, ok := d.members["conffiles"]; ok {
-		for line := range strings.SplitSeq(string(cf), "\n") {
-			p := strings.TrimSpace(line)
-			if p == "" || strings.HasPrefix(p, "remove-on-upgrade ") {
-				continue
-			}
-			sum, err := d.md5sum(relPath(p))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", d.Name, err)
-			}
-			conffiles = append(conffiles, " "+p+" "+sum)
-		}
-	}
+	conffiles := d.conffiles
 	lines := strings.Split(strings.TrimRight(string(d.control), "\n"), "\n")
 	var out bytes.Buffer
 	statusDone := false

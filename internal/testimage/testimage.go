@@ -312,9 +312,13 @@ func (b *builder) layer(ctx context.Context, i int, ls Layer) ([]byte, LayerInfo
 		if err != nil {
 			return nil, info, err
 		}
+		if d.data == nil {
+			return nil, info, fmt.Errorf("%s: installed twice in one build", file)
+		}
 		if err := w.deb(d); err != nil {
 			return nil, info, fmt.Errorf("%s: %w", file, err)
 		}
+		d.data = nil // written; large images should not hold every package twice
 		b.installed[d.Name] = &installed{deb: d, layer: i}
 		info.Debs = append(info.Debs, d.Name)
 	}

@@ -138,7 +138,10 @@ func buildHello(ctx context.Context) ([]byte, error) {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "hello")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", bin, ".")
+	// -buildvcs=false: the app sits inside pave's repository, and stamping
+	// pave's commit into the binary would change the image with every
+	// pave commit.
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-o", bin, ".")
 	cmd.Dir = filepath.Join(appDir, "cmd/hello")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-mod=readonly", "GOWORK=off")
 	cmd.Stderr = os.Stderr
