@@ -83,6 +83,9 @@ type Package struct {
 	Source *SourcePackage `json:"source,omitempty"`
 	// Arch is the package architecture where the format records one.
 	Arch string `json:"arch,omitempty"`
+	// Modularity is an rpm module stream label ("nodejs:18:8090020231017:…"):
+	// Red Hat's advisories for module packages are keyed by it.
+	Modularity string `json:"modularity,omitempty"`
 	// Dev marks a development-only dependency in a lockfile.
 	Dev bool `json:"dev,omitempty"`
 	// OwnedBy names the OS package that installed this language package,

@@ -138,11 +138,12 @@ func toPackage(h *Header) *inventory.Package {
 		return nil
 	}
 	p := &inventory.Package{
-		Name:      h.Name,
-		Version:   h.EVR(),
-		Ecosystem: inventory.RPM,
-		Arch:      h.Arch,
-		Files:     h.Files,
+		Name:       h.Name,
+		Version:    h.EVR(),
+		Ecosystem:  inventory.RPM,
+		Arch:       h.Arch,
+		Files:      h.Files,
+		Modularity: h.ModularityLabel,
 	}
 	if h.License != "" {
 		p.Licenses = []string{h.License}
