@@ -11,7 +11,7 @@ SAMPLE  := testdata/images/sample-debian.tar
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/pave
+	$(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/pave
 
 # The quick start's first command: build pave and scan the built-in sample
 # image (real Debian packages; no network needed).
