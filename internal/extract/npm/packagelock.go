@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/jsonline"
 	"github.com/pavesec/pave/internal/inventory"
 )
 
@@ -86,7 +87,7 @@ func (e *PackageLock) Extract(ctx context.Context, in *extract.Input) ([]invento
 // code), as is the target of a "link" entry.
 func (*PackageLock) fromPackages(ctx context.Context, name string, data []byte, lock *lockFile) ([]inventory.Package, error) {
 	lines := map[string]int{}
-	lineErr := keyLines(data, func(p []string, line int) bool {
+	lineErr := jsonline.KeyLines(data, maxNesting, func(p []string, line int) bool {
 		switch len(p) {
 		case 1:
 			return p[0] == "packages"
@@ -137,7 +138,7 @@ func (*PackageLock) fromPackages(ctx context.Context, name string, data []byte, 
 // where a key is the name as required (an alias for "npm:" versions).
 func (*PackageLock) fromDependencies(ctx context.Context, name string, data []byte, lock *lockFile) ([]inventory.Package, error) {
 	lines := map[string]int{}
-	lineErr := keyLines(data, func(p []string, line int) bool {
+	lineErr := jsonline.KeyLines(data, maxNesting, func(p []string, line int) bool {
 		// dependencies/<name>/dependencies/<name>/...
 		if len(p)%2 == 1 {
 			return p[len(p)-1] == "dependencies"

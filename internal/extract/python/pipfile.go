@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/jsonline"
 	"github.com/pavesec/pave/internal/inventory"
 )
 
@@ -51,7 +52,7 @@ func (*PipfileLock) Extract(ctx context.Context, in *extract.Input) ([]inventory
 		return nil, fmt.Errorf("pipfilelock: parse %s: %w", in.Path, err)
 	}
 	lines := map[string]int{}
-	_ = keyLines(data, func(p []string, line int) bool { // best effort: the document already decoded
+	_ = jsonline.KeyLines(data, maxNesting, func(p []string, line int) bool { // best effort: the document already decoded
 		if len(p) == 1 {
 			return p[0] == "default" || p[0] == "develop"
 		}
