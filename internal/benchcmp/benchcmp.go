@@ -7,8 +7,8 @@
 // is reduced to a Key (type, name, version) derived from its package URL,
 // normalised so that spelling differences between tools that do not
 // change the package's identity (percent-encoding, the Debian epoch as a
-// qualifier, PyPI name normalisation, a Go version's "v" prefix) do not
-// count as disagreements.
+// qualifier, PyPI name normalisation, a Go version's "v" prefix, Go
+// module path case) do not count as disagreements.
 package benchcmp
 
 import (
@@ -304,6 +304,10 @@ func normalise(typ string, segs []string, version string, quals url.Values) Key 
 		name = pypiName(name)
 		version = strings.ToLower(version)
 	case "golang":
+		// Module paths are case-sensitive, but some tools lower-case them
+		// in PURLs ("github.com/burntsushi/toml"), as the PURL spec once
+		// asked for the golang type.
+		name = strings.ToLower(name)
 		version = strings.TrimPrefix(version, "v")
 		if name == "stdlib" {
 			version = strings.TrimPrefix(version, "go")

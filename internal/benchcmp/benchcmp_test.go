@@ -41,6 +41,7 @@ func TestParsePURL(t *testing.T) {
 		// Go: with or without "v"; the standard library with or without "go".
 		{"pkg:golang/github.com/google/uuid@v1.6.0", Key{"golang", "github.com/google/uuid", "1.6.0"}, true},
 		{"pkg:golang/github.com/google/uuid@1.6.0", Key{"golang", "github.com/google/uuid", "1.6.0"}, true},
+		{"pkg:golang/github.com/BurntSushi/toml@v1.5.0", Key{"golang", "github.com/burntsushi/toml", "1.5.0"}, true},
 		{"pkg:golang/stdlib@go1.26.8", Key{"golang", "stdlib", "1.26.8"}, true},
 		{"pkg:golang/stdlib@1.26.8", Key{"golang", "stdlib", "1.26.8"}, true},
 		{"pkg:gem/rainbow@3.1.1#sub/path", Key{"gem", "rainbow", "3.1.1"}, true},
