@@ -1,10 +1,7 @@
 package golang
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,57 +9,10 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
 	"github.com/pavesec/pave/internal/inventory"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-type fakeInfo struct {
-	name string
-	size int64
-	mode fs.FileMode
-}
-
-func (f fakeInfo) Name() string       { return f.name }
-func (f fakeInfo) Size() int64        { return f.size }
-func (f fakeInfo) Mode() fs.FileMode  { return f.mode }
-func (f fakeInfo) ModTime() time.Time { return time.Time{} }
-func (f fakeInfo) IsDir() bool        { return f.mode.IsDir() }
-func (f fakeInfo) Sys() any           { return nil }
-
-func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Info: fakeInfo{name: filepath.Base(p), size: int64(len(data)), mode: 0o755},
-		Reader: bytes.NewReader(data), Size: int64(len(data))}
-}
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []inventory.Package) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if d := cmp.Diff(string(want), string(b)); d != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, d)
-	}
-}
 
 // buildHello builds testdata/hello for goos into a temporary directory.
 func buildHello(t testing.TB, goos string) []byte {
@@ -114,13 +64,10 @@ func TestBinaryExtract(t *testing.T) {
 	for _, goos := range []string{"linux", "windows", "darwin"} {
 		t.Run(goos, func(t *testing.T) {
 			data := buildHello(t, goos)
-			pkgs, err := e.Extract(context.Background(), input("app/hello", data))
-			if err != nil {
-				t.Fatal(err)
-			}
+			pkgs := extracttest.Run(t, e, extracttest.InputBytes("app/hello", data))
 			normalizeStdlib(t, pkgs)
 			// The same program gives the same modules on every OS.
-			golden(t, "hello.golden.json", pkgs)
+			extracttest.Golden(t, "hello.golden.json", pkgs)
 		})
 	}
 }
@@ -132,13 +79,13 @@ func TestBinaryNotGo(t *testing.T) {
 		if err != nil {
 			t.Skip(err)
 		}
-		pkgs, err := e.Extract(context.Background(), input(p, data))
+		pkgs, err := e.Extract(context.Background(), extracttest.InputBytes(p, data))
 		if err != nil || len(pkgs) != 0 {
 			t.Errorf("%s: got %d packages, err %v; want none", p, len(pkgs), err)
 		}
 	}
 	for _, data := range [][]byte{[]byte("#!/bin/sh\necho hi\n"), []byte("\x7fELF garbage"), {}} {
-		pkgs, _ := e.Extract(context.Background(), input("x", data))
+		pkgs, _ := e.Extract(context.Background(), extracttest.InputBytes("x", data))
 		if len(pkgs) != 0 {
 			t.Errorf("%q: got %d packages", data, len(pkgs))
 		}
@@ -150,7 +97,7 @@ func TestBinaryTruncated(t *testing.T) {
 		t.Skip("builds Go programs")
 	}
 	data := buildHello(t, "linux")
-	pkgs, err := NewBinaryExtractor().Extract(context.Background(), input("hello", data[:len(data)/3]))
+	pkgs, err := NewBinaryExtractor().Extract(context.Background(), extracttest.InputBytes("hello", data[:len(data)/3]))
 	if err == nil && len(pkgs) > 0 {
 		t.Errorf("truncated binary: %d packages and no error", len(pkgs))
 	}
@@ -162,12 +109,12 @@ func TestBinaryMatch(t *testing.T) {
 		info fs.FileInfo
 		want bool
 	}{
-		{fakeInfo{"go", 10 << 20, 0o755}, true},
-		{fakeInfo{"lib.so", 10 << 20, 0o644}, false},
-		{fakeInfo{"tiny", 100, 0o755}, false},
-		{fakeInfo{"huge", 2 << 30, 0o755}, false},
-		{fakeInfo{"dir", 4096, fs.ModeDir | 0o755}, false},
-		{fakeInfo{"link", 4096, fs.ModeSymlink | 0o777}, false},
+		{extracttest.Info("go", 10<<20, 0o755), true},
+		{extracttest.Info("lib.so", 10<<20, 0o644), false},
+		{extracttest.Info("tiny", 100, 0o755), false},
+		{extracttest.Info("huge", 2<<30, 0o755), false},
+		{extracttest.Info("dir", 4096, fs.ModeDir|0o755), false},
+		{extracttest.Info("link", 4096, fs.ModeSymlink|0o777), false},
 	}
 	for _, tt := range tests {
 		if got := e.Match("usr/bin/"+tt.info.Name(), tt.info); got != tt.want {
@@ -197,21 +144,14 @@ func TestModExtract(t *testing.T) {
 	e := NewModExtractor()
 	for _, name := range []string{"ggcr.go.mod", "oteltrace.go.mod", "hello/go.mod"} {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			pkgs, err := e.Extract(context.Background(), input("src/go.mod", data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, strings.ReplaceAll(name, "/", "_")+".golden.json", pkgs)
+			pkgs := extracttest.Run(t, e, extracttest.Input(t, "src/go.mod", name))
+			extracttest.Golden(t, strings.ReplaceAll(name, "/", "_")+".golden.json", pkgs)
 		})
 	}
 }
 
 func TestModBroken(t *testing.T) {
-	pkgs, err := NewModExtractor().Extract(context.Background(), input("go.mod", []byte("module x\nrequire (\n\tfoo\n")))
+	pkgs, err := NewModExtractor().Extract(context.Background(), extracttest.InputBytes("go.mod", []byte("module x\nrequire (\n\tfoo\n")))
 	if err == nil {
 		t.Errorf("broken go.mod: no error, %d packages", len(pkgs))
 	}
@@ -219,7 +159,7 @@ func TestModBroken(t *testing.T) {
 
 func TestModMatch(t *testing.T) {
 	e := NewModExtractor()
-	info := fakeInfo{"go.mod", 100, 0o644}
+	info := extracttest.Info("go.mod", 100, 0o644)
 	tests := []struct {
 		path string
 		want bool
@@ -240,11 +180,7 @@ func TestModMatch(t *testing.T) {
 
 func FuzzMod(f *testing.F) {
 	for _, name := range []string{"ggcr.go.mod", "oteltrace.go.mod", "hello/go.mod"} {
-		data, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+		f.Add(extracttest.Read(f, name))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pkgs, err := parseMod("go.mod", data)
@@ -260,16 +196,11 @@ func FuzzMod(f *testing.F) {
 }
 
 func FuzzBinary(f *testing.F) {
+	seeds := [][]byte{[]byte("\x7fELF\x02\x01\x01\x00"), []byte("MZ\x90\x00"), []byte("\xcf\xfa\xed\xfe\x07\x00\x00\x01")}
 	if data, err := os.ReadFile("/bin/true"); err == nil && len(data) < 1<<20 {
-		f.Add(data[:min(len(data), 4096)])
+		seeds = append(seeds, data[:min(len(data), 4096)])
 	}
-	f.Add([]byte("\x7fELF\x02\x01\x01\x00"))
-	f.Add([]byte("MZ\x90\x00"))
-	f.Add([]byte("\xcf\xfa\xed\xfe\x07\x00\x00\x01"))
-	e := NewBinaryExtractor()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = e.Extract(context.Background(), input("bin", data))
-	})
+	extracttest.Fuzz(f, NewBinaryExtractor(), "bin", seeds, nil)
 }
 
 func BenchmarkBinary(b *testing.B) {
@@ -277,26 +208,9 @@ func BenchmarkBinary(b *testing.B) {
 	if err != nil {
 		b.Skip(err)
 	}
-	e := NewBinaryExtractor()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		pkgs, err := e.Extract(context.Background(), input("go", data))
-		if err != nil || len(pkgs) == 0 {
-			b.Fatalf("%d packages, %v", len(pkgs), err)
-		}
-	}
+	extracttest.Bench(b, NewBinaryExtractor(), "go", data)
 }
 
 func BenchmarkMod(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join("testdata", "ggcr.go.mod"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := NewModExtractor()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := e.Extract(context.Background(), input("go.mod", data)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	extracttest.Bench(b, NewModExtractor(), "go.mod", extracttest.Read(b, "ggcr.go.mod"))
 }

@@ -4,73 +4,17 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
 	"github.com/pavesec/pave/internal/inventory"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-type fakeInfo struct {
-	name string
-	size int64
-	mode fs.FileMode
-}
-
-func (f fakeInfo) Name() string       { return f.name }
-func (f fakeInfo) Size() int64        { return f.size }
-func (f fakeInfo) Mode() fs.FileMode  { return f.mode }
-func (f fakeInfo) ModTime() time.Time { return time.Time{} }
-func (f fakeInfo) IsDir() bool        { return f.mode.IsDir() }
-func (f fakeInfo) Sys() any           { return nil }
-
-func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Info: fakeInfo{name: filepath.Base(p), size: int64(len(data)), mode: 0o644},
-		Reader: bytes.NewReader(data), Size: int64(len(data))}
-}
-
-func golden(t *testing.T, name string, got []inventory.Package) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if d := cmp.Diff(string(want), string(b)); d != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, d)
-	}
-}
-
-func read(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
 
 func TestArchiveExtract(t *testing.T) {
 	e := NewArchiveExtractor()
@@ -83,11 +27,8 @@ func TestArchiveExtract(t *testing.T) {
 		"demo-app-1.0.0.jar",        // fat jar: BOOT-INF/lib, a war nested in it
 	} {
 		t.Run(name, func(t *testing.T) {
-			pkgs, err := e.Extract(context.Background(), input("usr/share/java/"+name, read(t, name)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, name+".golden.json", pkgs)
+			pkgs := extracttest.Run(t, e, extracttest.Input(t, "usr/share/java/"+name, name))
+			extracttest.Golden(t, name+".golden.json", pkgs)
 		})
 	}
 }
@@ -98,7 +39,7 @@ func TestArchiveMatch(t *testing.T) {
 		"app.jar": true, "x/app.WAR": true, "a.ear": true, "p.hpi": true, "p.jpi": true, "n.nar": true,
 		"a.jar.sha1": false, "jar": false, "a.zip": false, "a.class": false,
 	} {
-		if got := e.Match(p, fakeInfo{filepath.Base(p), 100, 0o644}); got != want {
+		if got := e.Match(p, extracttest.Info(filepath.Base(p), 100, 0o644)); got != want {
 			t.Errorf("Match(%s) = %v, want %v", p, got, want)
 		}
 	}
@@ -123,11 +64,11 @@ func zipOf(t testing.TB, files map[string][]byte, method uint16) []byte {
 }
 
 func TestArchiveNestingBound(t *testing.T) {
-	inner := read(t, "jul-to-slf4j.jar")
+	inner := extracttest.Read(t, "jul-to-slf4j.jar")
 	for i := 0; i < maxDepth+1; i++ {
 		inner = zipOf(t, map[string][]byte{fmt.Sprintf("lib/level%d.jar", i): inner}, zip.Store)
 	}
-	pkgs, err := NewArchiveExtractor().Extract(context.Background(), input("deep.jar", inner))
+	pkgs, err := NewArchiveExtractor().Extract(context.Background(), extracttest.InputBytes("deep.jar", inner))
 	if !errors.Is(err, ErrHostile) {
 		t.Errorf("err = %v, want ErrHostile", err)
 	}
@@ -138,7 +79,7 @@ func TestArchiveNestingBound(t *testing.T) {
 
 func TestArchiveRatioBound(t *testing.T) {
 	bomb := zipOf(t, map[string][]byte{"lib/bomb.jar": bytes.Repeat([]byte{0}, 8<<20)}, zip.Deflate)
-	_, err := NewArchiveExtractor().Extract(context.Background(), input("bomb.jar", bomb))
+	_, err := NewArchiveExtractor().Extract(context.Background(), extracttest.InputBytes("bomb.jar", bomb))
 	if !errors.Is(err, ErrHostile) {
 		t.Errorf("err = %v, want ErrHostile", err)
 	}
@@ -147,10 +88,10 @@ func TestArchiveRatioBound(t *testing.T) {
 func TestArchivePartial(t *testing.T) {
 	// A good jar beside a broken one: the good one is reported, with an error.
 	data := zipOf(t, map[string][]byte{
-		"WEB-INF/lib/jul-to-slf4j.jar": read(t, "jul-to-slf4j.jar"),
+		"WEB-INF/lib/jul-to-slf4j.jar": extracttest.Read(t, "jul-to-slf4j.jar"),
 		"WEB-INF/lib/broken.jar":       []byte("PK\x03\x04 not really"),
 	}, zip.Store)
-	pkgs, err := NewArchiveExtractor().Extract(context.Background(), input("app.war", data))
+	pkgs, err := NewArchiveExtractor().Extract(context.Background(), extracttest.InputBytes("app.war", data))
 	if err == nil {
 		t.Error("no error for a broken nested jar")
 	}
@@ -199,16 +140,16 @@ func TestPomExtract(t *testing.T) {
 	}
 	var all []inventory.Package
 	for _, tt := range tests {
-		if !e.Match(tt.path, fakeInfo{tt.file, 100, 0o644}) {
+		if !e.Match(tt.path, extracttest.Info(tt.file, 100, 0o644)) {
 			t.Errorf("%s not matched", tt.path)
 		}
-		pkgs, err := e.Extract(context.Background(), input(tt.path, read(t, "maven-repo/"+tt.file)))
+		pkgs, err := e.Extract(context.Background(), extracttest.Input(t, tt.path, "maven-repo/"+tt.file))
 		if err != nil {
 			t.Fatalf("%s: %v", tt.file, err)
 		}
 		all = append(all, pkgs...)
 	}
-	golden(t, "maven-repo.golden.json", all)
+	extracttest.Golden(t, "maven-repo.golden.json", all)
 }
 
 func TestPomMatch(t *testing.T) {
@@ -221,7 +162,7 @@ func TestPomMatch(t *testing.T) {
 		"home/u/.m2/repository/org/slf4j/slf4j-api/1.7.32/slf4j-api-1.7.32.pom":  false,
 		"x/usr/share/maven-repo/org/slf4j/slf4j-api/1.7.32/slf4j-api-1.7.32.pom": true,
 	} {
-		if got := e.Match(p, fakeInfo{filepath.Base(p), 100, 0o644}); got != want {
+		if got := e.Match(p, extracttest.Info(filepath.Base(p), 100, 0o644)); got != want {
 			t.Errorf("Match(%s) = %v, want %v", p, got, want)
 		}
 	}
@@ -251,7 +192,7 @@ func FuzzProperties(f *testing.F) {
 
 func FuzzPom(f *testing.F) {
 	for _, n := range []string{"jul-to-slf4j-1.7.32.pom", "commons-lang3-3.x.pom"} {
-		f.Add(read(f, "maven-repo/"+n))
+		f.Add(extracttest.Read(f, "maven-repo/"+n))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pkgs, err := parsePom(data, "1.0")
@@ -262,12 +203,8 @@ func FuzzPom(f *testing.F) {
 }
 
 func FuzzArchive(f *testing.F) {
-	f.Add(read(f, "jul-to-slf4j.jar"))
-	f.Add(read(f, "guice-jmx.jar"))
-	e := NewArchiveExtractor()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = e.Extract(context.Background(), input("x.jar", data))
-	})
+	extracttest.Fuzz(f, NewArchiveExtractor(), "x.jar",
+		[][]byte{extracttest.Read(f, "jul-to-slf4j.jar"), extracttest.Read(f, "guice-jmx.jar")}, nil)
 }
 
 func BenchmarkArchive(b *testing.B) {
@@ -280,24 +217,12 @@ func BenchmarkArchive(b *testing.B) {
 		}
 		e := NewArchiveExtractor()
 		b.Run(filepath.Base(p), func(b *testing.B) {
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				if _, err := e.Extract(context.Background(), input("x.jar", data)); err != nil {
-					b.Fatal(err)
-				}
-			}
+			extracttest.Bench(b, e, "x.jar", data)
 		})
 	}
 }
 
 func BenchmarkPom(b *testing.B) {
-	data := read(b, "maven-repo/commons-lang3-3.12.0.pom")
-	e := NewPomExtractor()
-	b.SetBytes(int64(len(data)))
 	p := "usr/share/maven-repo/org/apache/commons/commons-lang3/3.12.0/commons-lang3-3.12.0.pom"
-	for b.Loop() {
-		if _, err := e.Extract(context.Background(), input(p, data)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	extracttest.Bench(b, NewPomExtractor(), p, extracttest.Read(b, "maven-repo/commons-lang3-3.12.0.pom"))
 }

@@ -1,78 +1,18 @@
 package php
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"flag"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
 	"github.com/pavesec/pave/internal/inventory"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-type fakeInfo struct {
-	name string
-	size int64
-}
-
-func (f fakeInfo) Name() string       { return f.name }
-func (f fakeInfo) Size() int64        { return f.size }
-func (f fakeInfo) Mode() fs.FileMode  { return 0o644 }
-func (f fakeInfo) ModTime() time.Time { return time.Time{} }
-func (f fakeInfo) IsDir() bool        { return false }
-func (f fakeInfo) Sys() any           { return nil }
-
-func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Info: fakeInfo{filepath.Base(p), int64(len(data))},
-		Reader: bytes.NewReader(data), Size: int64(len(data))}
-}
-
-func golden(t *testing.T, name string, got []inventory.Package) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if d := cmp.Diff(string(want), string(b)); d != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, d)
-	}
-}
-
-func read(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
 func TestLock(t *testing.T) {
-	pkgs, err := NewLockExtractor().Extract(context.Background(), input("composer.lock", read(t, "composer.lock")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pkgs := extracttest.Run(t, NewLockExtractor(), extracttest.Input(t, "composer.lock", "composer.lock"))
 	var dev int
 	for _, p := range pkgs {
 		if p.Dev {
@@ -82,16 +22,13 @@ func TestLock(t *testing.T) {
 	if dev == 0 || dev == len(pkgs) {
 		t.Errorf("%d of %d packages dev; want some", dev, len(pkgs))
 	}
-	golden(t, "composer.lock.golden.json", pkgs)
+	extracttest.Golden(t, "composer.lock.golden.json", pkgs)
 }
 
 func TestInstalled(t *testing.T) {
-	data := read(t, "installed.json")
-	pkgs, err := NewInstalledExtractor().Extract(context.Background(), input("vendor/composer/installed.json", data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "installed.json.golden.json", pkgs)
+	data := extracttest.Read(t, "installed.json")
+	pkgs := extracttest.Run(t, NewInstalledExtractor(), extracttest.InputBytes("vendor/composer/installed.json", data))
+	extracttest.Golden(t, "installed.json.golden.json", pkgs)
 
 	// Composer 1 wrote the same package objects as a top-level array.
 	var v2 struct {
@@ -113,7 +50,7 @@ func TestInstalled(t *testing.T) {
 var cmpIgnoreLines = cmp.Transformer("nolines", func(l []inventory.Location) int { return len(l) })
 
 func TestBroken(t *testing.T) {
-	data := read(t, "composer.lock")
+	data := extracttest.Read(t, "composer.lock")
 	cut := data[:len(data)/2]
 	pkgs, err := parseLock(cut)
 	if err == nil {
@@ -137,7 +74,7 @@ func TestMatch(t *testing.T) {
 		"app/installed.json":                 {false, false},
 		"app/composer.json":                  {false, false},
 	} {
-		info := fakeInfo{filepath.Base(p), 100}
+		info := extracttest.Info(filepath.Base(p), 100, 0o644)
 		if got := [2]bool{l.Match(p, info), i.Match(p, info)}; got != want {
 			t.Errorf("Match(%s) = %v, want %v", p, got, want)
 		}
@@ -145,7 +82,7 @@ func TestMatch(t *testing.T) {
 }
 
 func FuzzComposer(f *testing.F) {
-	f.Add(read(f, "installed.json"))
+	f.Add(extracttest.Read(f, "installed.json"))
 	f.Add([]byte(`[{"name":"a/b","version":"1.0","license":"MIT"}]`))
 	f.Add([]byte(`{"packages":[{"name":"a/b","version":"1"}],"packages-dev":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -161,23 +98,9 @@ func FuzzComposer(f *testing.F) {
 }
 
 func BenchmarkLock(b *testing.B) {
-	data := read(b, "composer.lock")
-	e := NewLockExtractor()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := e.Extract(context.Background(), input("composer.lock", data)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	extracttest.Bench(b, NewLockExtractor(), "composer.lock", extracttest.Read(b, "composer.lock"))
 }
 
 func BenchmarkInstalled(b *testing.B) {
-	data := read(b, "installed.json")
-	e := NewInstalledExtractor()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := e.Extract(context.Background(), input("vendor/composer/installed.json", data)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	extracttest.Bench(b, NewInstalledExtractor(), "vendor/composer/installed.json", extracttest.Read(b, "installed.json"))
 }

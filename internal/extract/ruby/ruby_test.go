@@ -2,84 +2,24 @@ package ruby
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
-	"flag"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
 	"github.com/pavesec/pave/internal/inventory"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-type fakeInfo struct {
-	name string
-	size int64
-}
-
-func (f fakeInfo) Name() string       { return f.name }
-func (f fakeInfo) Size() int64        { return f.size }
-func (f fakeInfo) Mode() fs.FileMode  { return 0o644 }
-func (f fakeInfo) ModTime() time.Time { return time.Time{} }
-func (f fakeInfo) IsDir() bool        { return false }
-func (f fakeInfo) Sys() any           { return nil }
-
-func input(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Info: fakeInfo{filepath.Base(p), int64(len(data))},
-		Reader: bytes.NewReader(data), Size: int64(len(data))}
-}
-
-func golden(t *testing.T, name string, got []inventory.Package) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if d := cmp.Diff(string(want), string(b)); d != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, d)
-	}
-}
-
-func read(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
 func TestLockExtract(t *testing.T) {
-	pkgs, err := NewLockExtractor().Extract(context.Background(), input("Gemfile.lock", read(t, "devise.Gemfile.lock")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pkgs := extracttest.Run(t, NewLockExtractor(), extracttest.Input(t, "Gemfile.lock", "devise.Gemfile.lock"))
 	for _, p := range pkgs {
 		if p.Name == "devise" {
 			t.Error("PATH gem devise reported")
 		}
 	}
-	golden(t, "devise.Gemfile.lock.golden.json", pkgs)
+	extracttest.Golden(t, "devise.Gemfile.lock.golden.json", pkgs)
 }
 
 func TestLockCases(t *testing.T) {
@@ -119,16 +59,13 @@ func TestGemspecExtract(t *testing.T) {
 	var all []inventory.Package
 	for _, name := range []string{"rake-13.0.6.gemspec", "rack-2.2.22.gemspec"} {
 		p := "usr/share/rubygems-integration/all/specifications/" + name
-		if !e.Match(p, fakeInfo{name, 100}) {
+		if !e.Match(p, extracttest.Info(name, 100, 0o644)) {
 			t.Errorf("%s not matched", p)
 		}
-		pkgs, err := e.Extract(context.Background(), input(p, read(t, name)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		pkgs := extracttest.Run(t, e, extracttest.Input(t, p, name))
 		all = append(all, pkgs...)
 	}
-	golden(t, "gemspecs.golden.json", all)
+	extracttest.Golden(t, "gemspecs.golden.json", all)
 }
 
 func TestGemspecCases(t *testing.T) {
@@ -169,7 +106,7 @@ func TestMatch(t *testing.T) {
 		"app/Gemfile":                {false, false},
 		"specifications/x.gemspec.x": {false, false},
 	} {
-		info := fakeInfo{filepath.Base(p), 100}
+		info := extracttest.Info(filepath.Base(p), 100, 0o644)
 		if got := [2]bool{g.Match(p, info), l.Match(p, info)}; got != want {
 			t.Errorf("Match(%s) = %v, want %v", p, got, want)
 		}
@@ -177,7 +114,7 @@ func TestMatch(t *testing.T) {
 }
 
 func FuzzLock(f *testing.F) {
-	f.Add(read(f, "devise.Gemfile.lock"))
+	f.Add(extracttest.Read(f, "devise.Gemfile.lock"))
 	f.Add([]byte("GEM\n  specs:\n    a (1-x)\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pkgs, _ := parseLock(bytes.NewReader(data))
@@ -190,7 +127,7 @@ func FuzzLock(f *testing.F) {
 }
 
 func FuzzGemspec(f *testing.F) {
-	f.Add(read(f, "rake-13.0.6.gemspec"))
+	f.Add(extracttest.Read(f, "rake-13.0.6.gemspec"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pkgs, err := parseGemspec(bytes.NewReader(data))
 		if err != nil && len(pkgs) > 0 {
@@ -203,23 +140,9 @@ func FuzzGemspec(f *testing.F) {
 }
 
 func BenchmarkLock(b *testing.B) {
-	data := read(b, "devise.Gemfile.lock")
-	e := NewLockExtractor()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := e.Extract(context.Background(), input("Gemfile.lock", data)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	extracttest.Bench(b, NewLockExtractor(), "Gemfile.lock", extracttest.Read(b, "devise.Gemfile.lock"))
 }
 
 func BenchmarkGemspec(b *testing.B) {
-	data := read(b, "rake-13.0.6.gemspec")
-	e := NewGemspecExtractor()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := e.Extract(context.Background(), input("specifications/rake-13.0.6.gemspec", data)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	extracttest.Bench(b, NewGemspecExtractor(), "specifications/rake-13.0.6.gemspec", extracttest.Read(b, "rake-13.0.6.gemspec"))
 }
