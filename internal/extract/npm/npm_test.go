@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,19 +15,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
 	"github.com/pavesec/pave/internal/inventory"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // input opens a test file as the runner would hand it over; rel is the
 // path relative to testdata, used as the scan path.
 func input(t testing.TB, rel string) *extract.Input {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := extracttest.Read(t, rel)
 	if strings.HasSuffix(rel, ".gz") {
 		zr, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
@@ -39,11 +34,7 @@ func input(t testing.TB, rel string) *extract.Input {
 		}
 		rel = strings.TrimSuffix(rel, ".gz")
 	}
-	return bytesInput(rel, data)
-}
-
-func bytesInput(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Reader: bytes.NewReader(data), Size: int64(len(data))}
+	return extracttest.InputBytes(rel, data)
 }
 
 func nameVersions(pkgs []inventory.Package, dev bool) []string {
@@ -57,32 +48,6 @@ func nameVersions(pkgs []inventory.Package, dev bool) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func checkGolden(t *testing.T, name string, pkgs []inventory.Package) {
-	t.Helper()
-	got, err := json.MarshalIndent(pkgs, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	file := filepath.Join("testdata", "golden", name+".json")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", file, diff)
-	}
 }
 
 // checkWellFormed holds for every package any extractor here returns.
@@ -123,7 +88,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkWellFormed(t, pkgs)
-			checkGolden(t, tt.golden, pkgs)
+			extracttest.Golden(t, "golden/"+tt.golden+".json", pkgs)
 		})
 	}
 }
@@ -226,7 +191,7 @@ func TestPackageJSON(t *testing.T) {
 		all = append(all, pkgs...)
 	}
 	checkWellFormed(t, all)
-	checkGolden(t, "packagejson", all)
+	extracttest.Golden(t, "golden/"+"packagejson"+".json", all)
 	// The installed tree must agree with the lockfile npm wrote for it.
 	lock, err := NewPackageLock().Extract(context.Background(), input(t, "packagelock/v3/package-lock.json"))
 	if err != nil {
@@ -312,7 +277,7 @@ func TestExtractErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pkgs, err := tt.ext.Extract(context.Background(), bytesInput(tt.path, []byte(tt.data)))
+			pkgs, err := tt.ext.Extract(context.Background(), extracttest.InputBytes(tt.path, []byte(tt.data)))
 			if (err != nil) != tt.wantErr {
 				t.Errorf("err = %v, want error %v", err, tt.wantErr)
 			}

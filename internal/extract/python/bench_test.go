@@ -1,12 +1,11 @@
 package python
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"testing"
 
 	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
 )
 
 func benchExtract(b *testing.B, ext extract.Extractor, file string) {
@@ -15,15 +14,7 @@ func benchExtract(b *testing.B, ext extract.Extractor, file string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		in.Reader = bytes.NewReader(data)
-		pkgs, err := ext.Extract(context.Background(), in)
-		if err != nil || len(pkgs) == 0 {
-			b.Fatalf("%d packages, %v", len(pkgs), err)
-		}
-	}
+	extracttest.Bench(b, ext, in.Path, data)
 }
 
 func BenchmarkInstalled(b *testing.B) {

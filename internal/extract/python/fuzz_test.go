@@ -1,27 +1,22 @@
 package python
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
+	"github.com/pavesec/pave/internal/inventory"
 )
 
 // fuzzExtractor feeds arbitrary bytes to ext. Invariants: no panic, and
 // every package returned is well formed (valid PEP 508 name, a version,
 // the pypi PURL of the normalised name).
 func fuzzExtractor(f *testing.F, ext extract.Extractor, path string, seeds ...string) {
+	var data [][]byte
 	for _, s := range seeds {
-		data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(s)))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+		data = append(data, extracttest.Read(f, s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		pkgs, _ := ext.Extract(context.Background(), bytesInput(path, data))
+	extracttest.Fuzz(f, ext, path, data, func(t *testing.T, pkgs []inventory.Package, _ error) {
 		if ext.Name() == "python/installed" && len(pkgs) > 1 {
 			t.Fatalf("%d packages from one metadata file", len(pkgs))
 		}

@@ -1,10 +1,7 @@
 package python
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,22 +10,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
 	"github.com/pavesec/pave/internal/inventory"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
+// input opens testdata/rel as the file at rel.
 func input(t testing.TB, rel string) *extract.Input {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytesInput(rel, data)
-}
-
-func bytesInput(p string, data []byte) *extract.Input {
-	return &extract.Input{Path: p, Reader: bytes.NewReader(data), Size: int64(len(data))}
+	return extracttest.Input(t, rel, rel)
 }
 
 func nameVersions(pkgs []inventory.Package) []string {
@@ -42,32 +31,6 @@ func nameVersions(pkgs []inventory.Package) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func checkGolden(t *testing.T, name string, pkgs []inventory.Package) {
-	t.Helper()
-	got, err := json.MarshalIndent(pkgs, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	file := filepath.Join("testdata", "golden", name+".json")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", file, diff)
-	}
 }
 
 func checkWellFormed(t *testing.T, pkgs []inventory.Package) {
@@ -117,7 +80,7 @@ func walkMatches(t *testing.T, ext extract.Extractor, dir string) []inventory.Pa
 func TestInstalledGolden(t *testing.T) {
 	pkgs := walkMatches(t, NewInstalled(), "installed")
 	checkWellFormed(t, pkgs)
-	checkGolden(t, "installed", pkgs)
+	extracttest.Golden(t, "golden/"+"installed"+".json", pkgs)
 	if len(pkgs) != 10 {
 		t.Errorf("got %d packages, want the 10 distributions in testdata", len(pkgs))
 	}
@@ -151,7 +114,7 @@ func TestInstalledLicenses(t *testing.T) {
 func TestRequirementsGolden(t *testing.T) {
 	pkgs := walkMatches(t, NewRequirements(), "requirements")
 	checkWellFormed(t, pkgs)
-	checkGolden(t, "requirements", pkgs)
+	extracttest.Golden(t, "golden/"+"requirements"+".json", pkgs)
 }
 
 func TestLockGolden(t *testing.T) {
@@ -181,7 +144,7 @@ func TestLockGolden(t *testing.T) {
 					t.Errorf("%s: no line", p.Name)
 				}
 			}
-			checkGolden(t, tt.golden, pkgs)
+			extracttest.Golden(t, "golden/"+tt.golden+".json", pkgs)
 		})
 	}
 }
@@ -201,7 +164,7 @@ func TestRequirementsLines(t *testing.T) {
 		"pkg @ https://example.com/pkg.whl\n" +
 		"zope.interface==6.0\n" +
 		"broken==\n"
-	pkgs, err := NewRequirements().Extract(context.Background(), bytesInput("requirements.txt", []byte(data)))
+	pkgs, err := NewRequirements().Extract(context.Background(), extracttest.InputBytes("requirements.txt", []byte(data)))
 	if err == nil {
 		t.Error("no error for the broken pin")
 	}
@@ -326,7 +289,7 @@ editable = true
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pkgs, err := tt.ext.Extract(context.Background(), bytesInput(tt.file, []byte(tt.data)))
+			pkgs, err := tt.ext.Extract(context.Background(), extracttest.InputBytes(tt.file, []byte(tt.data)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -396,7 +359,7 @@ func TestExtractErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pkgs, err := tt.ext.Extract(context.Background(), bytesInput(tt.path, []byte(tt.data)))
+			pkgs, err := tt.ext.Extract(context.Background(), extracttest.InputBytes(tt.path, []byte(tt.data)))
 			if err == nil {
 				t.Error("no error")
 			}
