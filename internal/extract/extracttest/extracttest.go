@@ -22,7 +22,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pavesec/pave/internal/artifact"
 	"github.com/pavesec/pave/internal/extract"
 	"github.com/pavesec/pave/internal/inventory"
 )
@@ -159,25 +158,4 @@ func Bench(b *testing.B, ext extract.Extractor, p string, data []byte) {
 			b.Fatalf("%d packages, %v", len(pkgs), err)
 		}
 	}
-}
-
-// RunSource runs exts under the real runner over the artifact target
-// ("dir:testdata", "rootfs:testdata/debian12") and returns the result.
-// Every file error fails the test.
-func RunSource(t testing.TB, target string, exts ...extract.Extractor) *extract.Result {
-	t.Helper()
-	ctx := context.Background()
-	src, err := artifact.Open(ctx, target, artifact.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	res, err := extract.NewRunner(extract.Config{Extractors: exts, Workers: 2}).Run(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range res.Errors {
-		t.Errorf("file error: %v", e.Error())
-	}
-	return res
 }

@@ -1,12 +1,13 @@
 package npm
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pavesec/pave/internal/artifact"
 	"github.com/pavesec/pave/internal/extract"
-	"github.com/pavesec/pave/internal/extract/extracttest"
 )
 
 // TestRunner runs all four extractors under the real runner over the whole
@@ -14,8 +15,19 @@ import (
 // package.json, nested non-package package.json files and goldens not
 // included) and read them without error.
 func TestRunner(t *testing.T) {
+	src, err := artifact.Open(context.Background(), "dir:testdata", artifact.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
 	exts := []extract.Extractor{NewPackageLock(), NewPackageJSON(), NewYarnLock(), NewPnpmLock()}
-	res := extracttest.RunSource(t, "dir:testdata", exts...)
+	res, err := extract.NewRunner(extract.Config{Extractors: exts, Workers: 2}).Run(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Errors {
+		t.Errorf("file error: %v", e.Error())
+	}
 	files := map[string]map[string]int{}
 	for _, p := range res.Packages {
 		if files[p.Extractor] == nil {

@@ -1,12 +1,13 @@
 package python
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pavesec/pave/internal/artifact"
 	"github.com/pavesec/pave/internal/extract"
-	"github.com/pavesec/pave/internal/extract/extracttest"
 )
 
 // TestRunner runs every extractor under the real runner over the whole
@@ -14,8 +15,19 @@ import (
 // the egg-info directories' PKG-INFO too) and checks which files each
 // extractor read.
 func TestRunner(t *testing.T) {
+	src, err := artifact.Open(context.Background(), "dir:testdata", artifact.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
 	exts := []extract.Extractor{NewInstalled(), NewRequirements(), NewPoetryLock(), NewPipfileLock(), NewUvLock(), NewPdmLock()}
-	res := extracttest.RunSource(t, "dir:testdata", exts...)
+	res, err := extract.NewRunner(extract.Config{Extractors: exts, Workers: 2}).Run(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Errors {
+		t.Errorf("file error: %v", e.Error())
+	}
 	got := map[string]int{}
 	for _, p := range res.Packages {
 		got[p.Extractor+" "+p.Locations[0].Path]++
