@@ -8,12 +8,10 @@
 package cyclonedx
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha1" //nolint:gosec // RFC 4122 version 5 UUIDs are defined with SHA-1
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/pavesec/pave/internal/inventory"
 	"github.com/pavesec/pave/internal/report"
+	"github.com/pavesec/pave/internal/sbom"
 	"github.com/pavesec/pave/internal/sbom/spdx"
 )
 
@@ -146,16 +145,7 @@ func Write(ctx context.Context, w io.Writer, scan *report.Scan, opts Options) er
 	return nil
 }
 
-func marshal(bom *BOM) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(bom); err != nil {
-		return nil, fmt.Errorf("cyclonedx: encode: %w", err)
-	}
-	return buf.Bytes(), nil
-}
+func marshal(bom *BOM) ([]byte, error) { return sbom.MarshalJSON("cyclonedx", bom) }
 
 // builder holds what the mapping needs across components.
 type builder struct {

@@ -8,11 +8,9 @@
 package spdx
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/pavesec/pave/internal/inventory"
 	"github.com/pavesec/pave/internal/report"
+	"github.com/pavesec/pave/internal/sbom"
 )
 
 // Version is the SPDX version written.
@@ -144,16 +143,7 @@ func Write(ctx context.Context, w io.Writer, scan *report.Scan, opts Options) er
 	return nil
 }
 
-func marshal(doc *Document) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("spdx: encode: %w", err)
-	}
-	return buf.Bytes(), nil
-}
+func marshal(doc *Document) ([]byte, error) { return sbom.MarshalJSON("spdx", doc) }
 
 // Build maps scan to an SPDX document.
 func Build(ctx context.Context, scan *report.Scan, opts Options) (*Document, error) {
