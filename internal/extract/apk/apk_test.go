@@ -3,20 +3,16 @@ package apk
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
 	"github.com/pavesec/pave/internal/inventory"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const realDB = "testdata/alpine314/lib/apk/db/installed"
 
@@ -46,24 +42,7 @@ func TestGolden(t *testing.T) {
 	for _, p := range pkgs {
 		out = append(out, golden{p, p.Files})
 	}
-	got, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	name := filepath.Join("testdata", "alpine314.golden.json")
-	if *update {
-		if err := os.WriteFile(name, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("golden mismatch (-want +got):\n%s", diff)
-	}
+	extracttest.Golden(t, "alpine314.golden.json", out)
 }
 
 // TestRealFacts checks facts read off the real database by eye.

@@ -3,8 +3,6 @@ package dpkg
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,10 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
 	"github.com/pavesec/pave/internal/inventory"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // goldenPkg shows a summary of Files, which inventory.Package does not
 // serialize: the count and the first few (the .list files hold the rest).
@@ -82,24 +79,7 @@ func checkGolden(t *testing.T, name string, pkgs []inventory.Package) {
 	for i, p := range pkgs {
 		out[i] = goldenPkg{Package: p, NFiles: len(p.Files), Files: p.Files[:min(3, len(p.Files))]}
 	}
-	got, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	golden := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
-	}
+	extracttest.Golden(t, name+".golden.json", out)
 }
 
 func TestGolden(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,10 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/extract"
+	"github.com/pavesec/pave/internal/extract/extracttest"
 	"github.com/pavesec/pave/internal/inventory"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // The databases in testdata were written by rpm itself; see testdata/README.md.
 var databases = []struct {
@@ -153,24 +150,7 @@ func TestGolden(t *testing.T) {
 	for _, p := range pkgs {
 		out = append(out, golden{Package: p, NFiles: len(p.Files)})
 	}
-	got, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	name := filepath.Join("testdata", "rpmdb.sqlite.golden.json")
-	if *update {
-		if err := os.WriteFile(name, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("golden mismatch (-want +got):\n%s", diff)
-	}
+	extracttest.Golden(t, "rpmdb.sqlite.golden.json", out)
 }
 
 func TestModularityAndEpoch(t *testing.T) {
