@@ -38,8 +38,16 @@ func (*GemspecExtractor) Version() int { return 1 }
 // A gemspec elsewhere (a gem's source tree) is code that computes its
 // values and is not read.
 func (*GemspecExtractor) Match(p string, info fs.FileInfo) bool {
-	return strings.HasSuffix(p, ".gemspec") && path.Base(path.Dir(p)) == "specifications" &&
-		(info == nil || info.Size() <= maxSpecSize)
+	if !strings.HasSuffix(p, ".gemspec") || (info != nil && info.Size() > maxSpecSize) {
+		return false
+	}
+	// Installed gems, and the default gems Ruby ships with
+	// (specifications/default/, e.g. abbrev, json, openssl).
+	dir := path.Dir(p)
+	if path.Base(dir) == "default" {
+		dir = path.Dir(dir)
+	}
+	return path.Base(dir) == "specifications"
 }
 
 // The assignments RubyGems' Specification#to_ruby writes, one per line:

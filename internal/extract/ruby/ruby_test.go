@@ -57,8 +57,11 @@ func TestLockCases(t *testing.T) {
 func TestGemspecExtract(t *testing.T) {
 	e := NewGemspecExtractor()
 	var all []inventory.Package
-	for _, name := range []string{"rake-13.0.6.gemspec", "rack-2.2.22.gemspec"} {
+	for _, name := range []string{"rake-13.0.6.gemspec", "rack-2.2.22.gemspec", "abbrev-0.1.0.gemspec"} {
 		p := "usr/share/rubygems-integration/all/specifications/" + name
+		if name == "abbrev-0.1.0.gemspec" {
+			p = "usr/lib/ruby/gems/3.1.0/specifications/default/" + name
+		}
 		if !e.Match(p, extracttest.Info(name, 100, 0o644)) {
 			t.Errorf("%s not matched", p)
 		}
@@ -99,12 +102,14 @@ func TestGemspecCases(t *testing.T) {
 func TestMatch(t *testing.T) {
 	g, l := NewGemspecExtractor(), NewLockExtractor()
 	for p, want := range map[string][2]bool{
-		"usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec": {true, false},
-		"src/rake/rake.gemspec":      {false, false},
-		"app/Gemfile.lock":           {false, true},
-		"app/gems.locked":            {false, true},
-		"app/Gemfile":                {false, false},
-		"specifications/x.gemspec.x": {false, false},
+		"usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec":          {true, false},
+		"usr/lib/ruby/gems/3.1.0/specifications/default/abbrev-0.1.0.gemspec": {true, false},
+		"usr/lib/ruby/gems/3.1.0/default/x-1.gemspec":                         {false, false},
+		"src/rake/rake.gemspec":                                               {false, false},
+		"app/Gemfile.lock":                                                    {false, true},
+		"app/gems.locked":                                                     {false, true},
+		"app/Gemfile":                                                         {false, false},
+		"specifications/x.gemspec.x":                                          {false, false},
 	} {
 		info := extracttest.Info(filepath.Base(p), 100, 0o644)
 		if got := [2]bool{g.Match(p, info), l.Match(p, info)}; got != want {
