@@ -60,8 +60,10 @@ func (l *memLayer) Walk(ctx context.Context, fn func(*artifact.Entry) error) err
 
 type memSource struct{ layers []*memLayer }
 
-func (s *memSource) Ref() artifact.Ref { return artifact.Ref{Kind: artifact.DockerArchive, Name: "mem"} }
-func (s *memSource) Close() error      { return nil }
+func (s *memSource) Ref() artifact.Ref {
+	return artifact.Ref{Kind: artifact.DockerArchive, Name: "mem"}
+}
+func (s *memSource) Close() error { return nil }
 func (s *memSource) Layers(context.Context) ([]artifact.Layer, error) {
 	out := make([]artifact.Layer, len(s.layers))
 	for i, l := range s.layers {
@@ -126,7 +128,6 @@ func (x lineExtractor) Finish(_ context.Context, view fs.FS, pkgs []*inventory.P
 		return nil
 	})
 }
-
 
 type got struct {
 	Name, Version, Path string
