@@ -17,7 +17,7 @@
 # HEAD (a clean export, so uncommitted work does not leak in) unless PAVE
 # names a binary.
 #
-# Outputs go to $BENCH/out: each tool's SBOM, the timings (runs.tsv), the
+# Outputs go to $BENCH/out/<image name>: each tool's SBOM, the timings (runs.tsv), the
 # table (results.md) and pave's missing packages against each peer
 # (recall-vs-<tool>.txt).
 set -euo pipefail
@@ -28,7 +28,7 @@ RUNS=${RUNS:-3}
 TOOLS=${TOOLS:-"pave scalibr trivy syft"}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 IMAGE=${1:-$BENCH/bench.tar}
-OUT=$BENCH/out
+OUT=${OUT:-$BENCH/out/$(basename "$IMAGE" .tar)}
 mkdir -p "$OUT" "$BENCH/bin"
 
 log() { printf 'bench-sbom: %s\n' "$*" >&2; }
@@ -91,12 +91,18 @@ tool_cmd() {
 	syft) echo "$bin scan docker-archive:$IMAGE --quiet --output syft-json=$out" ;;
 	esac
 }
+# A peer's version comes from $PEERS/<tool>.version when present (the
+# commit it was built from), else from the binary.
 tool_version() {
 	local bin
 	bin=$(tool_bin "$1")
+	if [[ $1 != pave && -s $PEERS/$1.version ]]; then
+		head -1 "$PEERS/$1.version"
+		return
+	fi
 	case $1 in
-	pave) "$bin" version 2>/dev/null | head -1 || echo "$PAVE_REV" ;;
-	scalibr) echo "$(basename "$bin") (no version flag; see docs/benchmarks.md)" ;;
+	pave) echo "pave $PAVE_REV" ;;
+	scalibr) "$bin" --version 2>/dev/null | head -1 ;;
 	trivy) "$bin" --version 2>/dev/null | head -1 ;;
 	syft) "$bin" version 2>/dev/null | awk '/^Version:/{print $2}' ;;
 	esac
@@ -120,6 +126,8 @@ done
 	printf 'tool\trun\twall_s\tmaxrss_kb\texit\n'
 } >"$OUT/runs.tsv"
 
+# Read the image once so that no tool pays for a cold page cache.
+cat "$IMAGE" >/dev/null
 for ((run = 1; run <= RUNS; run++)); do
 	for t in "${tools[@]}"; do
 		cmd=$(tool_cmd "$t")

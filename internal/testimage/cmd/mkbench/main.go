@@ -1,5 +1,5 @@
 // Command mkbench assembles the SBOM benchmark image: a docker-archive of
-// 1+ GiB uncompressed, holding some 800 real Debian bookworm packages with
+// 1+ GiB, holding some 800 real Debian bookworm packages with
 // Java, Ruby, Python and Node stacks, a real npm application and large real
 // Go binaries. scripts/mkbenchimage.sh downloads the inputs and runs it;
 // the image is not committed.
@@ -10,22 +10,32 @@
 // Then -app adds a directory tree under /srv/app and -bin adds files under
 // /usr/local/bin, both in one last layer.
 //
+// The archive is laid out as `docker save` (Docker 25 and later) writes
+// it: manifest.json naming the config and uncompressed layer tars under
+// blobs/sha256/. With -gzip the layers are gzip-compressed instead, as
+// go-containerregistry's tarball package (and so crane) writes them;
+// tools differ a lot in how they cope with that.
+//
 //	go run ./internal/testimage/cmd/mkbench -debs DIR -plan DIR -app DIR -bin FILE,FILE -out bench.tar
 package main
 
 import (
+	"archive/tar"
 	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/pavesec/pave/internal/testimage"
 )
@@ -36,6 +46,7 @@ const maxFile = 512 << 20
 type config struct {
 	debs, plan, app, out, expected, tag string
 	bins                                []string
+	gzip                                bool
 }
 
 func main() {
@@ -48,6 +59,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "/var/tmp/pave-bench/bench.tar", "docker-archive to write")
 	flag.StringVar(&c.expected, "expected", "", "write the expected Debian inventory here (JSON)")
 	flag.StringVar(&c.tag, "tag", "pave-bench:1", "image tag recorded in the archive")
+	flag.BoolVar(&c.gzip, "gzip", false, "write gzip-compressed layers (as go-containerregistry and crane do) instead of uncompressed ones (as docker save does)")
 	flag.Parse()
 	if bins != "" {
 		c.bins = strings.Split(bins, ",")
@@ -91,7 +103,12 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	if err := testimage.WriteDockerArchive(c.out, img.Image, c.tag); err != nil {
+	if c.gzip {
+		err = testimage.WriteDockerArchive(c.out, img.Image, c.tag)
+	} else {
+		err = writeDockerSave(c.out, img.Image, c.tag)
+	}
+	if err != nil {
 		return err
 	}
 	n := 0
@@ -205,4 +222,94 @@ func readFile(file, dest string) (testimage.File, error) {
 		return testimage.File{}, err
 	}
 	return testimage.File{Path: dest, Data: data, Mode: info.Mode().Perm()}, nil
+}
+
+// writeDockerSave writes img as `docker save` does: a tar holding
+// manifest.json, the config and each layer's uncompressed tar, all under
+// blobs/sha256/ and named by digest (diff ID for layers).
+func writeDockerSave(file string, img v1.Image, tag string) (err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	tw := tar.NewWriter(bw)
+	cfgName, err := img.ConfigName()
+	if err != nil {
+		return err
+	}
+	cfg, err := img.RawConfigFile()
+	if err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: "blobs/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: testimage.DefaultCreated}); err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: "blobs/sha256/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: testimage.DefaultCreated}); err != nil {
+		return err
+	}
+	blob := func(name string, size int64, write func(w *tar.Writer) error) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Size: size, Mode: 0o644, ModTime: testimage.DefaultCreated}); err != nil {
+			return err
+		}
+		return write(tw)
+	}
+	cfgPath := "blobs/sha256/" + cfgName.Hex
+	if err := blob(cfgPath, int64(len(cfg)), func(w *tar.Writer) error { _, err := w.Write(cfg); return err }); err != nil {
+		return err
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	var paths []string
+	for i, l := range layers {
+		d, err := l.DiffID()
+		if err != nil {
+			return err
+		}
+		size, err := uncompressedSize(l)
+		if err != nil {
+			return fmt.Errorf("layer %d: %w", i, err)
+		}
+		p := "blobs/sha256/" + d.Hex
+		paths = append(paths, p)
+		err = blob(p, size, func(w *tar.Writer) error {
+			rc, err := l.Uncompressed()
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			_, err = io.Copy(w, rc)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("layer %d: %w", i, err)
+		}
+	}
+	manifest, err := json.Marshal([]map[string]any{{"Config": cfgPath, "RepoTags": []string{tag}, "Layers": paths}})
+	if err != nil {
+		return err
+	}
+	if err := blob("manifest.json", int64(len(manifest)), func(w *tar.Writer) error { _, err := w.Write(manifest); return err }); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func uncompressedSize(l v1.Layer) (int64, error) {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	return io.Copy(io.Discard, rc)
 }
