@@ -8,8 +8,9 @@
 # Every tool catalogs the same docker-archive, offline, writing a JSON SBOM.
 # Runs are interleaved (pave, scalibr, trivy, syft, pave, ...) so that load
 # from other processes falls on all tools alike; each run is timed with
-# /usr/bin/time (wall seconds, max RSS) and the table reports medians. With
-# HYPERFINE=1 and hyperfine installed, hyperfine times the tools once more.
+# /usr/bin/time (wall seconds, user+system CPU seconds, max RSS) and the
+# table reports medians. With HYPERFINE=1 and hyperfine installed,
+# hyperfine times the tools once more.
 #
 # The peer tools are NOT built or fetched by this script: put their
 # binaries in $PEERS (default /work/peers/bin: scalibr, trivy, syft); a
@@ -123,7 +124,7 @@ done
 	echo "# image $IMAGE ($(du -h "$IMAGE" | cut -f1) on disk)"
 	echo "# machine: $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB, $(uname -r), load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	for t in "${tools[@]}"; do echo "# $t: $(tool_version "$t")"; done
-	printf 'tool\trun\twall_s\tmaxrss_kb\texit\n'
+	printf 'tool\trun\twall_s\tmaxrss_kb\tcpu_s\texit\n'
 } >"$OUT/runs.tsv"
 
 # Read the image once so that no tool pays for a cold page cache.
@@ -135,12 +136,14 @@ for ((run = 1; run <= RUNS; run++)); do
 		sync
 		set +e
 		# shellcheck disable=SC2086
-		/usr/bin/time -f '%e %M' -o "$OUT/time.txt" $cmd >"$OUT/$t.stdout" 2>"$OUT/$t.stderr"
+		/usr/bin/time -f '%e %M %U %S' -o "$OUT/time.txt" $cmd >"$OUT/$t.stdout" 2>"$OUT/$t.stderr"
 		rc=$?
 		set -e
-		read -r wall rss <"$OUT/time.txt" || { wall=NA; rss=NA; }
-		printf '%s\t%d\t%s\t%s\t%d\n' "$t" "$run" "$wall" "$rss" "$rc" >>"$OUT/runs.tsv"
-		log "run $run $t: ${wall}s $((${rss:-0} / 1024)) MiB exit $rc"
+		# time -o writes "Command exited with non-zero status N" first on failure.
+		read -r wall rss usr sys < <(tail -1 "$OUT/time.txt") || { wall=NA; rss=0; usr=0; sys=0; }
+		cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')
+		printf '%s\t%d\t%s\t%s\t%s\t%d\n' "$t" "$run" "$wall" "$rss" "$cpu" "$rc" >>"$OUT/runs.tsv"
+		log "run $run $t: ${wall}s wall, ${cpu}s CPU, $((${rss:-0} / 1024)) MiB, exit $rc"
 	done
 done
 
@@ -171,13 +174,14 @@ for t in "${tools[@]}"; do
 done
 
 {
-	echo "| tool | version | wall s (median of $RUNS) | max RSS MiB (median) | packages | recall vs Syft |"
-	echo "|---|---|---:|---:|---:|---:|"
+	echo "| tool | version | wall s (median of $RUNS) | CPU s (median) | max RSS MiB (median) | packages | recall vs Syft |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
 	for t in "${tools[@]}"; do
-		w=$(awk -F'\t' -v t="$t" '$1==t && $5==0 {print $3}' "$OUT/runs.tsv" | median)
-		m=$(awk -F'\t' -v t="$t" '$1==t && $5==0 {print $4}' "$OUT/runs.tsv" | median)
+		w=$(awk -F'\t' -v t="$t" '$1==t && $6==0 {print $3}' "$OUT/runs.tsv" | median)
+		m=$(awk -F'\t' -v t="$t" '$1==t && $6==0 {print $4}' "$OUT/runs.tsv" | median)
+		c=$(awk -F'\t' -v t="$t" '$1==t && $6==0 {print $5}' "$OUT/runs.tsv" | median)
 		[[ $m == NA ]] || m=$(awk -v m="$m" 'BEGIN{printf "%.0f", m/1024}')
-		printf '| %s | %s | %s | %s | %s | %s%% |\n' "$t" "$(tool_version "$t")" "$w" "$m" "${found[$t]:-NA}" "${recall[$t]:-NA}"
+		printf '| %s | %s | %s | %s | %s | %s | %s%% |\n' "$t" "$(tool_version "$t")" "$w" "$c" "$m" "${found[$t]:-NA}" "${recall[$t]:-NA}"
 	done
 } >"$OUT/results.md"
 grep '^#' "$OUT/runs.tsv"
