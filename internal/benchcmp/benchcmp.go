@@ -283,7 +283,12 @@ func ParsePURL(purl string) (Key, bool) {
 	if err != nil {
 		quals = url.Values{}
 	}
-	return normalise(typ, segs, v, quals), true
+	k := normalise(typ, segs, v, quals)
+	// Normalising can empty a name ("pkg:pypi/.@1").
+	if k.Name == "" || k.Version == "" {
+		return Key{}, false
+	}
+	return k, true
 }
 
 func normalise(typ string, segs []string, version string, quals url.Values) Key {
