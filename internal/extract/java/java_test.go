@@ -152,6 +152,22 @@ func TestPomExtract(t *testing.T) {
 	extracttest.Golden(t, "maven-repo.golden.json", all)
 }
 
+func TestPomSkips(t *testing.T) {
+	for name, pom := range map[string]string{
+		"parent pom": `<project><groupId>org.apache</groupId><artifactId>apache</artifactId><version>29</version><packaging>pom</packaging></project>`,
+		"relocation": `<project><groupId>a</groupId><artifactId>b</artifactId><version>3.x</version><distributionManagement><relocation><version>3.12</version></relocation></distributionManagement></project>`,
+	} {
+		pkgs, err := parsePom([]byte(pom), "1.0")
+		if err != nil || len(pkgs) != 0 {
+			t.Errorf("%s: got %v, %v; want nothing", name, pkgs, err)
+		}
+	}
+	pkgs, err := parsePom([]byte(`<project><groupId>a</groupId><artifactId>b</artifactId><version>1</version><packaging>jar</packaging></project>`), "1")
+	if err != nil || len(pkgs) != 1 {
+		t.Errorf("jar pom: got %v, %v; want one package", pkgs, err)
+	}
+}
+
 func TestPomMatch(t *testing.T) {
 	e := NewPomExtractor()
 	for p, want := range map[string]bool{

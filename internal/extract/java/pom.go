@@ -69,6 +69,7 @@ type pomProject struct {
 	GroupID    string `xml:"groupId"`
 	ArtifactID string `xml:"artifactId"`
 	Version    string `xml:"version"`
+	Packaging  string `xml:"packaging"`
 	Parent     struct {
 		GroupID string `xml:"groupId"`
 		Version string `xml:"version"`
@@ -83,7 +84,8 @@ type pomProject struct {
 // Extract reports the pom's artifact. The groupId is inherited from the
 // parent when the pom has none; a version that is missing or a ${property}
 // reference is taken from the directory. Relocation poms (Debian's
-// "3.x"-style aliases pointing at another version) are skipped. The
+// "3.x"-style aliases pointing at another version) and parent poms or BOMs
+// (packaging "pom") are skipped. The
 // properties' debian.package names the owning Debian package.
 func (*PomExtractor) Extract(ctx context.Context, in *extract.Input) ([]inventory.Package, error) {
 	if err := ctx.Err(); err != nil {
@@ -107,7 +109,9 @@ func parsePom(data []byte, dirVersion string) ([]inventory.Package, error) {
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("java/pom: parse: %w", err)
 	}
-	if p.Relocation != nil {
+	// Relocations are aliases; parent poms and BOMs (packaging "pom")
+	// carry no code: only the artifacts that use them are installed.
+	if p.Relocation != nil || strings.TrimSpace(p.Packaging) == "pom" {
 		return nil, nil
 	}
 	group := strings.TrimSpace(p.GroupID)

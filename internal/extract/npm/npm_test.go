@@ -217,6 +217,11 @@ func TestMatch(t *testing.T) {
 		{NewPackageLock(), "app/node_modules/.package-lock.json", false},
 		{NewPackageLock(), "app/node_modules/foo/package-lock.json", false},
 		{NewPackageLock(), "app/package.json", false},
+		// Shipped inside Debian's installed modules: the authors' tree, not installed.
+		{NewPackageLock(), "usr/share/nodejs/terser/package-lock.json", false},
+		{NewPackageLock(), "usr/lib/nodejs/acorn/package-lock.json", false},
+		{NewPackageLock(), "usr/lib/x86_64-linux-gnu/nodejs/bufferutil/package-lock.json", false},
+		{NewPackageLock(), "usr/share/doc/nodejs/package-lock.json", true},
 		{NewPackageJSON(), "app/node_modules/debug/package.json", true},
 		{NewPackageJSON(), "app/node_modules/@babel/core/package.json", true},
 		{NewPackageJSON(), "node_modules/a/node_modules/b/package.json", true},
@@ -235,6 +240,8 @@ func TestMatch(t *testing.T) {
 		{NewPackageJSON(), "usr/share/doc/foo/package.json", false},
 		{NewYarnLock(), "app/yarn.lock", true},
 		{NewYarnLock(), "app/node_modules/x/yarn.lock", false},
+		{NewYarnLock(), "usr/share/nodejs/x/yarn.lock", false},
+		{NewPnpmLock(), "usr/share/nodejs/x/pnpm-lock.yaml", false},
 		{NewPnpmLock(), "pnpm-lock.yaml", true},
 		{NewPnpmLock(), "app/pnpm-lock.yml", false},
 	}

@@ -41,8 +41,9 @@ func (*PackageLock) Match(p string, _ fs.FileInfo) bool {
 	if base != "package-lock.json" && base != "npm-shrinkwrap.json" {
 		return false
 	}
-	return !slices.Contains(strings.Split(path.Dir(p), "/"), "node_modules")
+	return !extract.InsideInstalledPackage(p)
 }
+
 
 type lockFile struct {
 	LockfileVersion int                    `json:"lockfileVersion"`

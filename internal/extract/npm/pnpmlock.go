@@ -38,7 +38,7 @@ func (*PnpmLock) Version() int { return 1 }
 
 // Match implements extract.Extractor.
 func (*PnpmLock) Match(p string, _ fs.FileInfo) bool {
-	return path.Base(p) == "pnpm-lock.yaml" && !slices.Contains(strings.Split(path.Dir(p), "/"), "node_modules")
+	return path.Base(p) == "pnpm-lock.yaml" && !extract.InsideInstalledPackage(p)
 }
 
 // Extract implements extract.Extractor.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/pavesec/pave/internal/extract"
@@ -38,7 +37,7 @@ func (*YarnLock) Version() int { return 1 }
 
 // Match implements extract.Extractor.
 func (*YarnLock) Match(p string, _ fs.FileInfo) bool {
-	return path.Base(p) == "yarn.lock" && !slices.Contains(strings.Split(path.Dir(p), "/"), "node_modules")
+	return path.Base(p) == "yarn.lock" && !extract.InsideInstalledPackage(p)
 }
 
 // Extract implements extract.Extractor.

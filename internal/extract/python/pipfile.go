@@ -32,7 +32,9 @@ func (*PipfileLock) Name() string { return "python/pipfilelock" }
 func (*PipfileLock) Version() int { return 1 }
 
 // Match implements extract.Extractor.
-func (*PipfileLock) Match(p string, _ fs.FileInfo) bool { return path.Base(p) == "Pipfile.lock" }
+func (*PipfileLock) Match(p string, _ fs.FileInfo) bool {
+	return path.Base(p) == "Pipfile.lock" && !extract.InsideInstalledPackage(p)
+}
 
 type pipfileEntry struct {
 	Version string `json:"version"`

@@ -44,6 +44,9 @@ func (*Requirements) Match(p string, _ fs.FileInfo) bool {
 	if !strings.HasSuffix(base, ".txt") {
 		return false
 	}
+	if extract.InsideInstalledPackage(p) {
+		return false // shipped with an installed package: its authors' pins
+	}
 	return strings.HasPrefix(base, "requirements") || path.Base(strings.TrimSuffix(dir, "/")) == "requirements"
 }
 

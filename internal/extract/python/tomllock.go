@@ -97,7 +97,9 @@ func (*PoetryLock) Name() string { return "python/poetrylock" }
 func (*PoetryLock) Version() int { return 1 }
 
 // Match implements extract.Extractor.
-func (*PoetryLock) Match(p string, _ fs.FileInfo) bool { return path.Base(p) == "poetry.lock" }
+func (*PoetryLock) Match(p string, _ fs.FileInfo) bool {
+	return path.Base(p) == "poetry.lock" && !extract.InsideInstalledPackage(p)
+}
 
 // Extract implements extract.Extractor.
 func (*PoetryLock) Extract(ctx context.Context, in *extract.Input) ([]inventory.Package, error) {
@@ -143,7 +145,9 @@ func (*PdmLock) Name() string { return "python/pdmlock" }
 func (*PdmLock) Version() int { return 1 }
 
 // Match implements extract.Extractor.
-func (*PdmLock) Match(p string, _ fs.FileInfo) bool { return path.Base(p) == "pdm.lock" }
+func (*PdmLock) Match(p string, _ fs.FileInfo) bool {
+	return path.Base(p) == "pdm.lock" && !extract.InsideInstalledPackage(p)
+}
 
 // Extract implements extract.Extractor.
 func (*PdmLock) Extract(ctx context.Context, in *extract.Input) ([]inventory.Package, error) {
@@ -196,7 +200,9 @@ func (*UvLock) Name() string { return "python/uvlock" }
 func (*UvLock) Version() int { return 1 }
 
 // Match implements extract.Extractor.
-func (*UvLock) Match(p string, _ fs.FileInfo) bool { return path.Base(p) == "uv.lock" }
+func (*UvLock) Match(p string, _ fs.FileInfo) bool {
+	return path.Base(p) == "uv.lock" && !extract.InsideInstalledPackage(p)
+}
 
 func uvLocal(tp *uvPackage) bool {
 	for _, k := range []string{"virtual", "editable", "directory"} {

@@ -37,8 +37,10 @@ func (*LockExtractor) Version() int { return 1 }
 // other name for it).
 func (*LockExtractor) Match(p string, info fs.FileInfo) bool {
 	b := path.Base(p)
-	return (b == "Gemfile.lock" || b == "gems.locked") && (info == nil || info.Size() <= maxLockSize)
+	return (b == "Gemfile.lock" || b == "gems.locked") && (info == nil || info.Size() <= maxLockSize) &&
+		!extract.InsideInstalledPackage(p)
 }
+
 
 // Extract reports the gems of the GEM and GIT sections. Gems of a PATH
 // section are local code (most often the project itself) with no
