@@ -44,7 +44,6 @@ func (*PackageLock) Match(p string, _ fs.FileInfo) bool {
 	return !extract.InsideInstalledPackage(p)
 }
 
-
 type lockFile struct {
 	LockfileVersion int                    `json:"lockfileVersion"`
 	Packages        map[string]lockPackage `json:"packages"`

@@ -41,7 +41,6 @@ func (*LockExtractor) Match(p string, info fs.FileInfo) bool {
 		!extract.InsideInstalledPackage(p)
 }
 
-
 // Extract reports the gems of the GEM and GIT sections. Gems of a PATH
 // section are local code (most often the project itself) with no
 // published version, and are left out.
