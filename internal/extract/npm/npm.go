@@ -12,12 +12,8 @@ package npm
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"strings"
 
-	"github.com/pavesec/pave/internal/extract"
 	"github.com/pavesec/pave/internal/inventory"
 )
 
@@ -31,24 +27,6 @@ const (
 	maxLicenseLen      = 256
 	maxNesting         = 128 // package-lock v1 dependency nesting
 )
-
-// errTooLarge reports a file over the extractor's size limit.
-var errTooLarge = errors.New("file too large")
-
-// readAll reads the whole input, refusing files over limit.
-func readAll(in *extract.Input, limit int64) ([]byte, error) {
-	if in.Size > limit {
-		return nil, fmt.Errorf("%d bytes: %w (limit %d)", in.Size, errTooLarge, limit)
-	}
-	data, err := io.ReadAll(io.LimitReader(in.Reader, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w (limit %d)", errTooLarge, limit)
-	}
-	return data, nil
-}
 
 // newPackage builds an npm package, or returns false when name or version
 // is not one npm could have installed.

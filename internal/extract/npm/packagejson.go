@@ -94,7 +94,7 @@ type packageJSON struct {
 
 // Extract implements extract.Extractor.
 func (*PackageJSON) Extract(_ context.Context, in *extract.Input) ([]inventory.Package, error) {
-	data, err := readAll(in, maxPackageJSONSize)
+	data, err := extract.ReadAll(in, maxPackageJSONSize)
 	if err != nil {
 		return nil, fmt.Errorf("packagejson: read %s: %w", in.Path, err)
 	}

@@ -67,7 +67,7 @@ type lockV1Entry struct {
 
 // Extract implements extract.Extractor.
 func (e *PackageLock) Extract(ctx context.Context, in *extract.Input) ([]inventory.Package, error) {
-	data, err := readAll(in, maxLockfileSize)
+	data, err := extract.ReadAll(in, maxLockfileSize)
 	if err != nil {
 		return nil, fmt.Errorf("packagelock: read %s: %w", in.Path, err)
 	}

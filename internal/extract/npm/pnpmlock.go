@@ -43,7 +43,7 @@ func (*PnpmLock) Match(p string, _ fs.FileInfo) bool {
 
 // Extract implements extract.Extractor.
 func (*PnpmLock) Extract(ctx context.Context, in *extract.Input) ([]inventory.Package, error) {
-	data, err := readAll(in, maxLockfileSize)
+	data, err := extract.ReadAll(in, maxLockfileSize)
 	if err != nil {
 		return nil, fmt.Errorf("pnpmlock: read %s: %w", in.Path, err)
 	}
@@ -103,7 +103,7 @@ func (*PnpmLock) Extract(ctx context.Context, in *extract.Input) ([]inventory.Pa
 	if mv >= 9 && importers != nil {
 		markDevV9(out, importers, snapshots)
 	}
-	return out, joinErrs("pnpmlock", in.Path, errs)
+	return out, extract.JoinErrors("pnpmlock", in.Path, errs)
 }
 
 // parsePnpmKey reads a packages key: "/name/1.0.0_peer@1" (5.x),

@@ -42,7 +42,7 @@ func (*YarnLock) Match(p string, _ fs.FileInfo) bool {
 
 // Extract implements extract.Extractor.
 func (*YarnLock) Extract(ctx context.Context, in *extract.Input) ([]inventory.Package, error) {
-	data, err := readAll(in, maxLockfileSize)
+	data, err := extract.ReadAll(in, maxLockfileSize)
 	if err != nil {
 		return nil, fmt.Errorf("yarnlock: read %s: %w", in.Path, err)
 	}
@@ -139,7 +139,7 @@ func parseClassic(ctx context.Context, file string, data []byte) ([]inventory.Pa
 	if err := sc.Err(); err != nil {
 		return out, fmt.Errorf("yarnlock: read %s line %d: %w", file, lineNo+1, err)
 	}
-	return out, joinErrs("yarnlock", file, errs)
+	return out, extract.JoinErrors("yarnlock", file, errs)
 }
 
 // parseBerry reads the YAML lockfile of yarn 2 and later.
@@ -181,7 +181,7 @@ func parseBerry(ctx context.Context, file string, data []byte) ([]inventory.Pack
 		}
 		out = append(out, p)
 	}
-	return out, joinErrs("yarnlock", file, errs)
+	return out, extract.JoinErrors("yarnlock", file, errs)
 }
 
 func unquote(s string) string {
@@ -189,18 +189,4 @@ func unquote(s string) string {
 		return s[1 : len(s)-1]
 	}
 	return s
-}
-
-// joinErrs folds per-entry problems into one error that names the first few.
-func joinErrs(kind, file string, errs []string) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	const show = 3
-	more := ""
-	if len(errs) > show {
-		more = fmt.Sprintf(" (and %d more)", len(errs)-show)
-		errs = errs[:show]
-	}
-	return fmt.Errorf("%s: parse %s: %s%s", kind, file, strings.Join(errs, "; "), more)
 }

@@ -64,7 +64,7 @@ func (*Installed) Match(p string, info fs.FileInfo) bool {
 
 // Extract implements extract.Extractor.
 func (*Installed) Extract(_ context.Context, in *extract.Input) ([]inventory.Package, error) {
-	data, err := readAll(in, maxMetadataSize)
+	data, err := extract.ReadAll(in, maxMetadataSize)
 	if err != nil {
 		return nil, fmt.Errorf("python: read %s: %w", in.Path, err)
 	}

@@ -42,7 +42,7 @@ type pipfileEntry struct {
 
 // Extract implements extract.Extractor.
 func (*PipfileLock) Extract(ctx context.Context, in *extract.Input) ([]inventory.Package, error) {
-	data, err := readAll(in, maxLockSize)
+	data, err := extract.ReadAll(in, maxLockSize)
 	if err != nil {
 		return nil, fmt.Errorf("pipfilelock: read %s: %w", in.Path, err)
 	}
@@ -102,5 +102,5 @@ func (*PipfileLock) Extract(ctx context.Context, in *extract.Input) ([]inventory
 			out = append(out, p)
 		}
 	}
-	return out, joinErrs("pipfilelock", in.Path, errs)
+	return out, extract.JoinErrors("pipfilelock", in.Path, errs)
 }

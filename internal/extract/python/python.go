@@ -11,12 +11,8 @@
 package python
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"strings"
 
-	"github.com/pavesec/pave/internal/extract"
 	"github.com/pavesec/pave/internal/inventory"
 )
 
@@ -31,22 +27,6 @@ const (
 	maxLicenseLen   = 128
 	maxNesting      = 64
 )
-
-var errTooLarge = errors.New("file too large")
-
-func readAll(in *extract.Input, limit int64) ([]byte, error) {
-	if in.Size > limit {
-		return nil, fmt.Errorf("%d bytes: %w (limit %d)", in.Size, errTooLarge, limit)
-	}
-	data, err := io.ReadAll(io.LimitReader(in.Reader, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w (limit %d)", errTooLarge, limit)
-	}
-	return data, nil
-}
 
 // NormalizeName returns the PEP 503 form of a distribution name.
 func NormalizeName(name string) string {
@@ -128,18 +108,4 @@ func trunc(s string) string {
 		return s[:n] + "..."
 	}
 	return s
-}
-
-// joinErrs folds per-entry problems into one error naming the first few.
-func joinErrs(kind, file string, errs []string) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	const show = 3
-	more := ""
-	if len(errs) > show {
-		more = fmt.Sprintf(" (and %d more)", len(errs)-show)
-		errs = errs[:show]
-	}
-	return fmt.Errorf("%s: parse %s: %s%s", kind, file, strings.Join(errs, "; "), more)
 }

@@ -52,7 +52,7 @@ func (*Requirements) Match(p string, _ fs.FileInfo) bool {
 
 // Extract implements extract.Extractor.
 func (*Requirements) Extract(ctx context.Context, in *extract.Input) ([]inventory.Package, error) {
-	data, err := readAll(in, maxReqSize)
+	data, err := extract.ReadAll(in, maxReqSize)
 	if err != nil {
 		return nil, fmt.Errorf("requirements: read %s: %w", in.Path, err)
 	}
@@ -109,7 +109,7 @@ func (*Requirements) Extract(ctx context.Context, in *extract.Input) ([]inventor
 	if err := sc.Err(); err != nil {
 		return out, fmt.Errorf("requirements: read %s line %d: %w", in.Path, n+1, err)
 	}
-	return out, joinErrs("requirements", in.Path, errs)
+	return out, extract.JoinErrors("requirements", in.Path, errs)
 }
 
 // parseRequirement reads one logical line. pinned is true for an exact

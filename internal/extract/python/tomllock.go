@@ -52,7 +52,7 @@ type tomlLock[T any] struct {
 // count differs from the decoded entries (a header inside a multi-line
 // string, say) no lines are given rather than wrong ones.
 func decodeTOMLLock[T any](kind string, in *extract.Input) ([]T, []int, error) {
-	data, err := readAll(in, maxLockSize)
+	data, err := extract.ReadAll(in, maxLockSize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: read %s: %w", kind, in.Path, err)
 	}
@@ -124,7 +124,7 @@ func (*PoetryLock) Extract(ctx context.Context, in *extract.Input) ([]inventory.
 		p.Dev = tp.Category == "dev" || (len(tp.Groups) > 0 && !slices.Contains(tp.Groups, "main"))
 		out = append(out, p)
 	}
-	return out, joinErrs("poetrylock", in.Path, errs)
+	return out, extract.JoinErrors("poetrylock", in.Path, errs)
 }
 
 // PdmLock reads pdm.lock. An entry repeated once per extra is reported
@@ -178,7 +178,7 @@ func (*PdmLock) Extract(ctx context.Context, in *extract.Input) ([]inventory.Pac
 		seen[p.PURL] = len(out)
 		out = append(out, p)
 	}
-	return out, joinErrs("pdmlock", in.Path, errs)
+	return out, extract.JoinErrors("pdmlock", in.Path, errs)
 }
 
 // UvLock reads uv.lock. The project itself and workspace members (source
@@ -238,7 +238,7 @@ func (*UvLock) Extract(ctx context.Context, in *extract.Input) ([]inventory.Pack
 		p.Dev = dev[i] && !prod[i]
 		out = append(out, p)
 	}
-	return out, joinErrs("uvlock", in.Path, errs)
+	return out, extract.JoinErrors("uvlock", in.Path, errs)
 }
 
 // uvReach walks the dependency graph from the local packages and returns,
