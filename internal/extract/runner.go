@@ -495,9 +495,19 @@ func (st *runState) survivors(tree *layers.Tree) []inventory.Package {
 		if len(st.records) > 1 && tree.Origin(top.path) != top.layer {
 			continue
 		}
+		var lower []map[pkgKey]bool // the keys each lower version lists, built once
+		if len(group) > 1 {
+			lower = make([]map[pkgKey]bool, len(group)-1)
+			for k, x := range group[:len(group)-1] {
+				lower[k] = make(map[pkgKey]bool, len(x.pkgs))
+				for _, q := range x.pkgs {
+					lower[k][keyOf(q)] = true
+				}
+			}
+		}
 		for _, p := range top.pkgs {
 			if len(group) > 1 {
-				if intro := st.introducedIn(group, p); intro != top.layer {
+				if intro := introducedIn(group, lower, keyOf(p)); intro != top.layer {
 					l := st.infos[intro]
 					for m := range p.Locations {
 						p.Locations[m].Layer = &l
@@ -510,16 +520,22 @@ func (st *runState) survivors(tree *layers.Tree) []inventory.Package {
 	return out
 }
 
+// pkgKey identifies a package across versions of one file.
+type pkgKey struct {
+	name, version, arch string
+	eco                 inventory.Ecosystem
+}
+
+func keyOf(p inventory.Package) pkgKey {
+	return pkgKey{name: p.Name, version: p.Version, arch: p.Arch, eco: p.Ecosystem}
+}
+
 // introducedIn walks down the versions of one file (group, sorted by
-// layer) while each still lists p, and returns the lowest such layer.
-func (st *runState) introducedIn(group []extracted, p inventory.Package) int {
+// layer; lower[k] holds the keys group[k] lists) while each still lists
+// key, and returns the lowest such layer.
+func introducedIn(group []extracted, lower []map[pkgKey]bool, key pkgKey) int {
 	intro := group[len(group)-1].layer
-	for k := len(group) - 2; k >= 0; k-- {
-		if !slices.ContainsFunc(group[k].pkgs, func(q inventory.Package) bool {
-			return q.Name == p.Name && q.Version == p.Version && q.Ecosystem == p.Ecosystem && q.Arch == p.Arch
-		}) {
-			break
-		}
+	for k := len(group) - 2; k >= 0 && lower[k][key]; k-- {
 		intro = group[k].layer
 	}
 	return intro
