@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pavesec/pave/internal/inventory"
 )
@@ -117,7 +118,53 @@ type Signals struct {
 	EPSS         float64  `json:"epss,omitempty"`
 	InUse        *bool    `json:"inUse,omitempty"`
 	Reachable    *bool    `json:"reachable,omitempty"`
-	SuppressedBy string   `json:"suppressedBy,omitempty"` // the reason, when suppressed
+}
+
+// Score is one CVSS assessment.
+type Score struct {
+	Version string  `json:"version"` // "2.0", "3.0", "3.1", "4.0"
+	Vector  string  `json:"vector"`
+	Score   float64 `json:"score"`  // computed from the vector
+	Source  string  `json:"source"` // who published the vector: "nvd", "ghsa", an advisory id
+}
+
+// Suppression records why a finding does not count against the gate.
+type Suppression struct {
+	Kind   string `json:"kind"`   // "exception", "vex", "unfixed"
+	Reason string `json:"reason"` // the user's reason, or the VEX justification
+	Source string `json:"source"` // ".pave.yaml:12", the VEX document's id
+	// Expires is the exception's end date, YYYY-MM-DD.
+	Expires string `json:"expires,omitempty"`
+}
+
+// Vuln is what a vulnerability finding knows about its advisory.
+type Vuln struct {
+	// ID is the finding's primary id, the CVE when there is one; it is
+	// also Rule.ID. Aliases are every other id of the same vulnerability
+	// (GHSA, GO, PYSEC, DSA, ALSA...), sorted.
+	ID      string   `json:"id"`
+	Aliases []string `json:"aliases,omitempty"`
+	// Advisories are the database records that matched, "source:id".
+	Advisories []string `json:"advisories"`
+	Summary    string   `json:"summary,omitempty"`
+	// Scores are the CVSS vectors known for the vulnerability, the
+	// highest version first.
+	Scores []Score `json:"scores,omitempty"`
+	// DistroSeverity is the distribution's own rating (Debian urgency,
+	// Alpine or Ubuntu priority) when the package is an OS package.
+	DistroSeverity string `json:"distroSeverity,omitempty"`
+	// SeveritySource says where Finding.Severity came from: "distro",
+	// "cvss-4.0", "cvss-3.1", "cvss-3.0", "cvss-2.0", "advisory", "none".
+	SeveritySource string `json:"severitySource"`
+	// Status is "fixed" when a fixed version exists, "unfixed" when the
+	// publisher has none yet, "wont-fix" when it says it will not fix.
+	Status string `json:"status"`
+	// KEVDateAdded is set when the CVE is in CISA's KEV catalog.
+	KEVDateAdded   string    `json:"kevDateAdded,omitempty"`
+	EPSSPercentile float64   `json:"epssPercentile,omitempty"`
+	Published      time.Time `json:"published,omitzero"`
+	Modified       time.Time `json:"modified,omitzero"`
+	References     []string  `json:"references,omitempty"`
 }
 
 // Finding is one result.
@@ -131,6 +178,12 @@ type Finding struct {
 	Evidence string  `json:"evidence,omitempty"`
 	Message  string  `json:"message,omitempty"`
 	Signals  Signals `json:"signals"`
+	// Vuln carries the advisory details of a Vulnerability finding.
+	Vuln *Vuln `json:"vuln,omitempty"`
+	// Suppressed is set when an exception, a VEX statement or
+	// --ignore-unfixed takes the finding out of the gate; the finding is
+	// still reported.
+	Suppressed *Suppression `json:"suppressed,omitempty"`
 	// Fingerprint is a content hash that stays the same for the same
 	// problem at the same place across scans; see Fingerprint.
 	Fingerprint string `json:"fingerprint"`
