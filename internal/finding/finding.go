@@ -113,11 +113,11 @@ type Location struct {
 
 // Signals are the facts that rank a finding's risk.
 type Signals struct {
-	FixedIn      []string `json:"fixedIn,omitempty"`
-	KEV          bool     `json:"kev,omitempty"`
-	EPSS         float64  `json:"epss,omitempty"`
-	InUse        *bool    `json:"inUse,omitempty"`
-	Reachable    *bool    `json:"reachable,omitempty"`
+	FixedIn   []string `json:"fixedIn,omitempty"`
+	KEV       bool     `json:"kev,omitempty"`
+	EPSS      float64  `json:"epss,omitempty"`
+	InUse     *bool    `json:"inUse,omitempty"`
+	Reachable *bool    `json:"reachable,omitempty"`
 }
 
 // Score is one CVSS assessment.
