@@ -5,6 +5,7 @@ package report
 
 import (
 	"context"
+	"time"
 
 	"github.com/pavesec/pave/internal/finding"
 	"github.com/pavesec/pave/internal/inventory"
@@ -36,6 +37,21 @@ type Header struct {
 	Target Target            `json:"target"`
 	Distro *inventory.Distro `json:"distro,omitempty"`
 	Layers []inventory.Layer `json:"layers,omitempty"`
+	// Database is the vulnerability database the scan matched against;
+	// nil when no vulnerability scan ran.
+	Database *Database `json:"database,omitempty"`
+}
+
+// Database identifies a vulnerability database: every report that used
+// one records exactly which, so a finding can be traced to its data.
+type Database struct {
+	Schema string    `json:"schema"` // "pave.vulndb/v1"
+	Digest string    `json:"digest"` // "sha256:…" of the whole file
+	Built  time.Time `json:"built"`
+	// Signer is the key id that signed it; empty when verification was
+	// skipped with --insecure-skip-db-verify.
+	Signer   string `json:"signer,omitempty"`
+	Verified bool   `json:"verified"`
 }
 
 // FileError is a file that could not be read, as reported.
