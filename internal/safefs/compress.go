@@ -98,3 +98,13 @@ func corrupt(c Compression, err error) error {
 	}
 	return fmt.Errorf("%s stream: %v: %w", c, err, ErrCorrupt)
 }
+
+// Decompress returns a reader of r's content, decompressed when r starts
+// with the magic bytes of gzip, zstd or bzip2, and the compression found.
+// Close releases the decoder; it does not close r.
+func Decompress(r io.Reader) (io.ReadCloser, Compression, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	c := DetectCompression(br)
+	rc, err := decompressor(br, c)
+	return rc, c, err
+}
