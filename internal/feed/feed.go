@@ -93,3 +93,17 @@ func (c *Collector) KEV(k *KEV) error { c.KEVs = append(c.KEVs, *k); return nil 
 
 // EPSS implements Sink.
 func (c *Collector) EPSS(e *EPSS) error { c.EPSSs = append(c.EPSSs, *e); return nil }
+
+// Feed is a named source of vulnerability data: the parsers for its
+// published formats and the real public URLs it is downloaded from by
+// default.
+type Feed struct {
+	Name        string // "osv", "debian", "nvd", ...
+	Description string
+	Parsers     []Parser
+	// URLs are the default locations; a build with no explicit input for
+	// the feed downloads these.
+	URLs []string
+	// Enrichment is true for feeds that only score CVEs (NVD, KEV, EPSS).
+	Enrichment bool
+}
