@@ -1,0 +1,291 @@
+package vercmp
+
+import (
+	"bufio"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// suite is the table of one comparer: ascending lists (each strictly
+// increasing), pairs that compare equal, and strings that are not
+// versions.
+type suite struct {
+	ecosystem string
+	ascending [][]string
+	equal     [][2]string
+	invalid   []string
+}
+
+// suites lists every comparer's tables; the per-ecosystem files fill them.
+func suites() []suite {
+	return []suite{
+		dpkgSuite(),
+		semverSuite(),
+		goSuite(),
+		npmSuite(),
+		pubSuite(),
+		pep440Suite(),
+	}
+}
+
+func mustFor(t testing.TB, eco string) Comparer {
+	t.Helper()
+	c, err := For(eco)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// readVersions reads one version per line, skipping blank lines and lines
+// starting with '#'.
+func readVersions(t testing.TB, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var vs []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		vs = append(vs, line)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+// checkAscending asserts that every earlier element of vs is less than
+// every later one, both ways round, and that all are valid.
+func checkAscending(t *testing.T, c Comparer, vs []string) {
+	t.Helper()
+	for _, v := range vs {
+		if err := c.Valid(v); err != nil {
+			t.Errorf("Valid(%q) = %v", v, err)
+		}
+	}
+	bad := 0
+	for i := range vs {
+		for j := i + 1; j < len(vs); j++ {
+			if got := c.Compare(vs[i], vs[j]); got != -1 {
+				t.Errorf("Compare(%q, %q) = %d, want -1", vs[i], vs[j], got)
+				bad++
+			}
+			if got := c.Compare(vs[j], vs[i]); got != 1 {
+				t.Errorf("Compare(%q, %q) = %d, want 1", vs[j], vs[i], got)
+				bad++
+			}
+			if bad > 20 {
+				t.Fatal("too many errors")
+			}
+		}
+	}
+}
+
+func TestSuites(t *testing.T) {
+	for _, s := range suites() {
+		t.Run(s.ecosystem, func(t *testing.T) {
+			c := mustFor(t, s.ecosystem)
+			for _, asc := range s.ascending {
+				checkAscending(t, c, asc)
+			}
+			for _, p := range s.equal {
+				for _, v := range p {
+					if err := c.Valid(v); err != nil {
+						t.Errorf("Valid(%q) = %v", v, err)
+					}
+				}
+				if got := c.Compare(p[0], p[1]); got != 0 {
+					t.Errorf("Compare(%q, %q) = %d, want 0", p[0], p[1], got)
+				}
+				if got := c.Compare(p[1], p[0]); got != 0 {
+					t.Errorf("Compare(%q, %q) = %d, want 0", p[1], p[0], got)
+				}
+			}
+			for _, v := range s.invalid {
+				err := c.Valid(v)
+				if err == nil {
+					t.Errorf("Valid(%q) = nil, want an error", v)
+					continue
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("Valid(%q) error spans lines: %q", v, err)
+				}
+				// Invalid strings sort before every valid version.
+				for _, asc := range s.ascending {
+					if got := c.Compare(v, asc[0]); got != -1 {
+						t.Errorf("Compare(invalid %q, %q) = %d, want -1", v, asc[0], got)
+					}
+				}
+			}
+		})
+	}
+}
+
+// checkSortsTo sorts a shuffled copy of want and compares.
+func checkSortsTo(t *testing.T, c Comparer, want []string) {
+	t.Helper()
+	got := slices.Clone(want)
+	slices.Reverse(got)
+	// Interleave to avoid a pre-sorted input.
+	for i := 0; i+1 < len(got); i += 2 {
+		got[i], got[i+1] = got[i+1], got[i]
+	}
+	slices.SortStableFunc(got, c.Compare)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("sorted[%d] = %q, want %q", i, got[i], want[i])
+			return
+		}
+	}
+}
+
+func TestFor(t *testing.T) {
+	for _, eco := range []string{
+		"Debian", "Debian:12", "Ubuntu:22.04:LTS", "Go", "npm", "crates.io", "Hex",
+		"Pub", "SwiftURL", "SEMVER", "PyPI",
+	} {
+		if _, err := For(eco); err != nil {
+			t.Errorf("For(%q): %v", eco, err)
+		}
+	}
+	for _, eco := range []string{"", "Hackage", "CRAN", "GHC", "Bitnami", "debian", "pypi"} {
+		if c, err := For(eco); err == nil {
+			t.Errorf("For(%q) = %T, want an error", eco, c)
+		}
+	}
+}
+
+// TestInvalidOrder checks the rule for strings that are not versions:
+// before every valid version, and among themselves by bytes.
+func TestInvalidOrder(t *testing.T) {
+	c := mustFor(t, "Debian")
+	if got := c.Compare("", "0"); got != -1 {
+		t.Errorf(`Compare("", "0") = %d, want -1`, got)
+	}
+	if got := c.Compare("abc", "abd"); got != -1 {
+		t.Errorf(`Compare("abc", "abd") = %d, want -1`, got)
+	}
+	if got := c.Compare("zzz", "0"); got != -1 {
+		t.Errorf(`Compare("zzz", "0") = %d, want -1`, got)
+	}
+}
+
+// ecosystems returns the registered names in a fixed order.
+func ecosystems() []string {
+	registryOnce.Do(registerAll)
+	var es []string
+	for e := range registry {
+		es = append(es, e)
+	}
+	slices.Sort(es)
+	return es
+}
+
+func FuzzCompare(f *testing.F) {
+	es := ecosystems()
+	for _, s := range suites() {
+		i := uint8(slices.Index(es, s.ecosystem))
+		var all []string
+		for _, asc := range s.ascending {
+			if len(asc) > 30 {
+				asc = asc[:30]
+			}
+			all = append(all, asc...)
+		}
+		for _, p := range s.equal {
+			all = append(all, p[0], p[1])
+		}
+		all = append(all, s.invalid...)
+		for k := 0; k+2 < len(all); k++ {
+			f.Add(i, all[k], all[k+1], all[k+2])
+		}
+	}
+	f.Fuzz(func(t *testing.T, i uint8, a, b, c string) {
+		eco := es[int(i)%len(es)]
+		cmp := mustFor(t, eco)
+		vs := [3]string{a, b, c}
+		var r [3][3]int
+		for x := range vs {
+			for y := range vs {
+				r[x][y] = cmp.Compare(vs[x], vs[y])
+				if r[x][y] < -1 || r[x][y] > 1 {
+					t.Fatalf("%s: Compare(%q, %q) = %d, not in -1..1", eco, vs[x], vs[y], r[x][y])
+				}
+			}
+		}
+		for x := range vs {
+			if r[x][x] != 0 {
+				t.Fatalf("%s: Compare(%q, itself) = %d", eco, vs[x], r[x][x])
+			}
+			for y := range vs {
+				if r[x][y] != -r[y][x] {
+					t.Fatalf("%s: Compare(%q, %q) = %d but reversed = %d", eco, vs[x], vs[y], r[x][y], r[y][x])
+				}
+				for z := range vs {
+					if r[x][y] <= 0 && r[y][z] <= 0 && r[x][z] > min(r[x][y], r[y][z]) {
+						t.Fatalf("%s: not transitive: %q %d %q, %q %d %q, but %q %d %q", eco,
+							vs[x], r[x][y], vs[y], vs[y], r[y][z], vs[z], vs[x], r[x][z], vs[z])
+					}
+				}
+			}
+			err := cmp.Valid(vs[x])
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Fatalf("%s: Valid(%q) error spans lines", eco, vs[x])
+			}
+			for y := range vs {
+				if err != nil && cmp.Valid(vs[y]) == nil && r[x][y] != -1 {
+					t.Fatalf("%s: invalid %q not before valid %q", eco, vs[x], vs[y])
+				}
+			}
+		}
+	})
+}
+
+// benchPairs are realistic comparisons: an installed version against an
+// advisory's fixed version.
+var benchPairs = []struct {
+	ecosystem string
+	a, b      string
+}{
+	{"Debian", "1:2.38.1-5+deb12u1", "1:2.38.1-5+deb12u2"},
+	{"Debian", "8.14.1-2+deb13u2~bpo13+1", "8.14.1-2+deb13u2"},
+	{"Go", "v0.0.0-20231012003039-104605ab7028", "v0.17.0"},
+	{"npm", "4.17.20", "4.17.21"},
+	{"crates.io", "1.0.0-alpha.11", "1.0.0-alpha.beta"},
+	{"Pub", "4.1.1", "4.1.1+1"},
+	{"PyPI", "2.31.0", "2.32.0rc1"},
+	{"PyPI", "1!1.0.post456.dev34+ubuntu-1", "1!1.0.post456"},
+}
+
+func BenchmarkCompare(b *testing.B) {
+	for _, p := range benchPairs {
+		c := mustFor(b, p.ecosystem)
+		b.Run(p.ecosystem+"/"+p.a, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Compare(p.a, p.b)
+			}
+		})
+	}
+}
+
+// BenchmarkSort sorts a real version list, the matcher's heaviest use.
+func BenchmarkSortDebian(b *testing.B) {
+	c := mustFor(b, "Debian")
+	vs := readVersions(b, "testdata/debian/snapshot-curl.txt")
+	buf := make([]string, len(vs))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(buf, vs)
+		slices.SortFunc(buf, c.Compare)
+	}
+}
