@@ -52,6 +52,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"scan", "scan an image or directory: inventory now, findings as scanners land", runScan},
+		{"db", "build, verify, inspect and update the signed vulnerability database", runDB},
 		{"sbom", "list every package in an image or directory (table, JSON, CycloneDX, SPDX)", runSBOM},
 		{"version", "print pave's version", runVersion},
 	}

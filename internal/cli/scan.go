@@ -50,7 +50,7 @@ func (f *scanFlags) register(fs *flag.FlagSet, defaultFormat string, formats []s
 }
 
 var (
-	scanFormats = []string{"table", "json", "cyclonedx-json", "spdx-json"}
+	scanFormats = []string{"table", "json", "sarif", "cyclonedx-json", "openvex", "spdx-json"}
 	sbomFormats = []string{"table", "json", "cyclonedx-json", "spdx-json"}
 )
 
@@ -66,6 +66,10 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var f scanFlags
 	f.register(fs, "table", formats)
+	var vf vulnFlags
+	if name == "scan" {
+		vf.register(fs)
+	}
 	// Errors are one line (reported by Main); usage only when asked for.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -83,6 +87,13 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 	}
 	if !slices.Contains(formats, f.format) {
 		return usageErr("unknown format %q (want one of %s)", f.format, strings.Join(formats, ", "))
+	}
+	var vr *vulnRun
+	if name == "scan" {
+		var err error
+		if vr, err = vf.prepare(); err != nil {
+			return err
+		}
 	}
 	out, err := createOutput(f.output, e.stdout)
 	if err != nil {
@@ -122,6 +133,13 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 		}
 		return err
 	}
+	warn := func(s string) { fmt.Fprintf(e.stderr, "pave: warning: %s\n", s) }
+	var policyErr error
+	if vr != nil {
+		if policyErr, err = vf.match(ctx, vr, res.Scan, warn); err != nil {
+			return err
+		}
+	}
 	sink, err := newSink(f.format, out, sinkOptions{summary: summary, color: isTerminal(out.w), created: created()})
 	if err != nil {
 		return err
@@ -131,6 +149,12 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 	}
 	if err := out.Commit(); err != nil {
 		return &exitError{code: ExitInput, err: err}
+	}
+	if policyErr != nil {
+		return policyErr
+	}
+	if vr != nil {
+		return gateErr(vr, res.Scan.Findings, warn)
 	}
 	return nil
 }

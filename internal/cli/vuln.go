@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pavesec/pave/internal/finding"
+	"github.com/pavesec/pave/internal/match"
+	"github.com/pavesec/pave/internal/policy"
+	"github.com/pavesec/pave/internal/report"
+)
+
+// vulnFlags are scan's vulnerability and policy flags.
+type vulnFlags struct {
+	db            dbFlags
+	scanners      string
+	failOn        string
+	ignoreUnfixed bool
+	config        string
+	vex           stringList
+}
+
+// knownScanners are the values --scanners takes.
+var knownScanners = []string{"vuln"}
+
+func (f *vulnFlags) register(fs *flag.FlagSet) {
+	f.db.register(fs)
+	fs.StringVar(&f.scanners, "scanners", "vuln", "comma-separated scanners to run: "+strings.Join(knownScanners, ", ")+`, or "none" for the inventory only`)
+	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when an unsuppressed finding is at or above `SEVERITY` (low, medium, high, critical; unknown = any)")
+	fs.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "suppress vulnerabilities with no fixed version")
+	fs.StringVar(&f.config, "config", "", "policy `FILE` (default .pave.yaml in the current directory, when present)")
+	fs.Var(&f.vex, "vex", "apply the OpenVEX or CycloneDX VEX statements in `FILE` (repeatable)")
+}
+
+func (f *vulnFlags) enabled(name string) (bool, error) {
+	list := strings.Split(f.scanners, ",")
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s != "none" && !slices.Contains(knownScanners, s) {
+			return false, usageErr("unknown scanner %q (want %s or none)", s, strings.Join(knownScanners, ", "))
+		}
+	}
+	return slices.Contains(list, name), nil
+}
+
+// loadPolicy reads --config, or .pave.yaml when present.
+func (f *vulnFlags) loadPolicy() (*policy.Config, error) {
+	name := f.config
+	if name == "" {
+		if _, err := os.Stat(".pave.yaml"); err != nil {
+			return nil, nil
+		}
+		name = ".pave.yaml"
+	}
+	cfg, err := policy.LoadConfig(name)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return cfg, nil
+}
+
+// threshold is --fail-on, else the config's failOn; ok is false when no
+// gate is asked for.
+func (f *vulnFlags) threshold(cfg *policy.Config) (finding.Severity, bool, error) {
+	if f.failOn != "" {
+		s, err := policy.ParseThreshold(f.failOn)
+		if err != nil {
+			return 0, false, usageErr("--fail-on: %v", err)
+		}
+		return s, true, nil
+	}
+	if cfg != nil && cfg.FailOn != nil {
+		return *cfg.FailOn, true, nil
+	}
+	return 0, false, nil
+}
+
+// vulnScan matches the scan's packages, applies the policy and returns
+// the gate's verdict as an error (nil when the gate passes or is off).
+// Warnings go to warn.
+type vulnRun struct {
+	cfg       *policy.Config
+	threshold finding.Severity
+	gate      bool
+	vulns     bool
+}
+
+func (f *vulnFlags) prepare() (*vulnRun, error) {
+	r := &vulnRun{}
+	var err error
+	if r.vulns, err = f.enabled("vuln"); err != nil {
+		return nil, err
+	}
+	if r.cfg, err = f.loadPolicy(); err != nil {
+		return nil, err
+	}
+	if r.threshold, r.gate, err = f.threshold(r.cfg); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// match adds findings to scan; the returned error is the policy outcome
+// (expired exceptions), reported after the output is written.
+func (f *vulnFlags) match(ctx context.Context, r *vulnRun, scan *report.Scan, warn func(string)) (policyErr error, err error) {
+	if !r.vulns {
+		if r.gate {
+			return nil, usageErr("--fail-on needs a scanner that makes findings (--scanners)")
+		}
+		return nil, nil
+	}
+	p, explicit := f.db.dbPath()
+	if _, serr := os.Stat(p); serr != nil && !explicit {
+		if r.gate {
+			return nil, usageErr("no vulnerability database at %s, so --fail-on cannot judge anything; run 'pave db update' or 'pave db build'", displayPath(p))
+		}
+		warn(fmt.Sprintf("no vulnerability database at %s: packages only (run 'pave db update' or 'pave db build', or give --db)", displayPath(p)))
+		return nil, nil
+	}
+	db, err := f.db.open(warn)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	scan.Database = db.Report()
+	target := finding.Target{Kind: "image", Name: scan.Target.Name, Digest: scan.Target.Digest}
+	if scan.Target.Kind == "dir" || scan.Target.Kind == "rootfs" {
+		target.Kind = "dir"
+	}
+	res, err := match.Match(ctx, db, match.Input{Packages: scan.Packages, Distro: scan.Distro, Target: target})
+	if err != nil {
+		return nil, fmt.Errorf("matching: %w", err)
+	}
+	for _, u := range res.Undecided {
+		warn("cannot decide " + u)
+	}
+	pol, err := policy.New(r.cfg)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	pol.IgnoreUnfixed = pol.IgnoreUnfixed || f.ignoreUnfixed
+	for _, v := range f.vex {
+		doc, err := policy.ReadVEX(v)
+		if err != nil {
+			return nil, usageErr("--vex: %v", err)
+		}
+		pol.VEX = append(pol.VEX, doc)
+	}
+	pol.Packages = scan.Packages
+	pres, perr := pol.Apply(res.Findings, time.Now())
+	var expired *policy.ExpiredError
+	if perr != nil && !errors.As(perr, &expired) {
+		return nil, usageErr("%v", perr)
+	}
+	for _, w := range pres.Warnings {
+		warn(w.String())
+	}
+	scan.Findings = append(scan.Findings, res.Findings...)
+	scan.Summary.Findings = len(scan.Findings)
+	if expired != nil {
+		return &exitError{code: ExitPolicy, err: expired}, nil
+	}
+	return nil, nil
+}
+
+// gateErr applies --fail-on.
+func gateErr(r *vulnRun, findings []finding.Finding, warn func(string)) error {
+	if !r.gate {
+		return nil
+	}
+	g := policy.Gate(findings, r.threshold)
+	if g.UnknownNotCounted > 0 {
+		warn(fmt.Sprintf("%d findings of unknown severity were not counted by --fail-on %s", g.UnknownNotCounted, r.threshold))
+	}
+	if !g.Failed {
+		return nil
+	}
+	var parts []string
+	for s := finding.Critical; s >= finding.Unknown; s-- {
+		if n := g.BySeverity[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	return &exitError{code: ExitPolicy, err: fmt.Errorf("policy: %d findings at or above %s (%s); %d suppressed", g.Counted, r.threshold, strings.Join(parts, ", "), g.Suppressed)}
+}
