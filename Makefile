@@ -13,11 +13,11 @@ all: build
 build:
 	$(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/pave
 
-# The quick start's first command: build pave and scan the built-in sample
-# image (real Debian packages; no network needed).
+# The quick start's first command: build pave, build a signed vulnerability
+# database from the real records in testdata/vulndb, and scan the built-in
+# sample image (real Debian packages) with it. No network needed.
 demo: build
-	$(BIN) scan $(SAMPLE)
-	$(BIN) sbom --format table $(SAMPLE)
+	sh scripts/demo.sh
 
 # The quick start's second command: every test, end to end included.
 test:
