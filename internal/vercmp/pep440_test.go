@@ -1,6 +1,11 @@
 package vercmp
 
-import "testing"
+import (
+	"encoding/json"
+	"os/exec"
+	"slices"
+	"testing"
+)
 
 // pep440Versions is packaging's tests/test_version.py VERSIONS ("This
 // list must be in the correct sorting order"), pypa/packaging.
@@ -85,4 +90,86 @@ func pep440Suite() suite {
 func TestPEP440Exhaustive(t *testing.T) {
 	c := mustFor(t, "PyPI")
 	checkSortsTo(t, c, pep440Versions)
+}
+
+// TestPEP440PyPA checks real PyPI versions from the PyPA advisory database
+// against the order packaging gave them, and legacy strings packaging
+// rejects (see testdata/README.md).
+func TestPEP440PyPA(t *testing.T) {
+	c := mustFor(t, "PyPI")
+	vs := readVersions(t, "testdata/pypi/pypa-versions.txt")
+	checkAscending(t, c, vs)
+	checkSortsTo(t, c, vs)
+	for _, v := range readVersions(t, "testdata/pypi/pypa-invalid.txt") {
+		if c.Valid(v) == nil {
+			t.Errorf("Valid(%q) = nil, packaging rejects it", v)
+		}
+	}
+}
+
+// TestPEP440CrossCheck compares with the packaging library vendored in
+// pip, over the table strings and a slice of the PyPA versions. Skipped
+// where no python3 with pip is found.
+func TestPEP440CrossCheck(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	c := mustFor(t, "PyPI")
+	s := pep440Suite()
+	vs := slices.Clone(pep440Versions)
+	for _, p := range s.equal {
+		vs = append(vs, p[0], p[1])
+	}
+	vs = append(vs, s.invalid...)
+	real := readVersions(t, "testdata/pypi/pypa-versions.txt")
+	for i := 0; i < len(real); i += 15 {
+		vs = append(vs, real[i])
+	}
+	in, _ := json.Marshal(vs)
+	script := `import json, sys
+from pip._vendor.packaging.version import Version, InvalidVersion
+vs = json.loads(sys.argv[1])
+def parse(v):
+    try:
+        return Version(v)
+    except InvalidVersion:
+        return None
+ps = [parse(v) for v in vs]
+out = []
+for a, pa in zip(vs, ps):
+    for b, pb in zip(vs, ps):
+        if pa is None or pb is None:
+            out.append(None if (pa is None) != (pb is None) else 9)
+        else:
+            out.append((pa > pb) - (pa < pb))
+print(json.dumps({"valid": [p is not None for p in ps], "cmp": out}))
+`
+	out, err := exec.Command(py, "-c", script, string(in)).Output()
+	if err != nil {
+		t.Skipf("packaging (pip vendored) not usable: %v", err)
+	}
+	var want struct {
+		Valid []bool
+		Cmp   []*int
+	}
+	if err := json.Unmarshal(out, &want); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range vs {
+		if got := c.Valid(v) == nil; got != want.Valid[i] {
+			t.Errorf("Valid(%q) ok = %v, packaging says %v", v, got, want.Valid[i])
+		}
+	}
+	k := 0
+	for _, a := range vs {
+		for _, b := range vs {
+			if w := want.Cmp[k]; w != nil && *w != 9 {
+				if got := c.Compare(a, b); got != *w {
+					t.Errorf("Compare(%q, %q) = %d, packaging says %d", a, b, got, *w)
+				}
+			}
+			k++
+		}
+	}
 }

@@ -44,9 +44,9 @@ func register(c Comparer, ecosystems ...string) {
 // registerAll is the one list of ecosystems this package orders.
 func registerAll() {
 	register(dpkgOrder, "Debian", "Ubuntu")
-	// register(apkOrder, "Alpine", "Wolfi", "Chainguard")
-	// register(rpmOrder, "AlmaLinux", "Rocky Linux", "Red Hat", "openSUSE", "SUSE",
-	//	"Mageia", "openEuler", "Azure Linux")
+	register(apkOrder, "Alpine", "Wolfi", "Chainguard")
+	register(rpmOrder, "AlmaLinux", "Rocky Linux", "Red Hat", "openSUSE", "SUSE",
+		"Mageia", "openEuler", "Azure Linux")
 	register(goOrder, "Go")
 	register(npmOrder, "npm")
 	register(semverOrder, "crates.io", "Hex", "SwiftURL", "SEMVER")

@@ -27,6 +27,8 @@ func suites() []suite {
 		npmSuite(),
 		pubSuite(),
 		pep440Suite(),
+		apkSuite(),
+		rpmSuite(),
 	}
 }
 
@@ -264,6 +266,10 @@ var benchPairs = []struct {
 	{"Pub", "4.1.1", "4.1.1+1"},
 	{"PyPI", "2.31.0", "2.32.0rc1"},
 	{"PyPI", "1!1.0.post456.dev34+ubuntu-1", "1!1.0.post456"},
+	{"Alpine", "1.1.1g-r0", "1.1.1d-r3"},
+	{"Alpine", "1.0_git20240101-r1", "1.0_git20240101-r2"},
+	{"AlmaLinux", "1:1.30.0-9.el8_4", "1:1.30.0-10.el8_4"},
+	{"AlmaLinux", "2:1.33.12-2.module_el8.10.0+4016+efd18bf8", "2:1.33.12-2.module_el8.10.0+4023+db236c53"},
 }
 
 func BenchmarkCompare(b *testing.B) {
@@ -287,5 +293,20 @@ func BenchmarkSortDebian(b *testing.B) {
 	for b.Loop() {
 		copy(buf, vs)
 		slices.SortFunc(buf, c.Compare)
+	}
+}
+
+// checkConsistent sorts vs and checks every pair of the result against
+// the order, which catches intransitive comparisons on real data.
+func checkConsistent(t *testing.T, c Comparer, vs []string) {
+	t.Helper()
+	s := slices.Clone(vs)
+	slices.SortFunc(s, c.Compare)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if r := c.Compare(s[i], s[j]); r > 0 {
+				t.Fatalf("after sorting, Compare(%q, %q) = %d", s[i], s[j], r)
+			}
+		}
 	}
 }
