@@ -71,41 +71,46 @@ func New(cfg *Config) (*Policy, error) {
 // Result says what Apply did.
 type Result struct {
 	// Suppressed counts the findings Apply suppressed, by kind.
-	Suppressed map[string]int
+	Suppressed map[string]int `json:"suppressed"`
 	// Exceptions has one entry per exception, in order.
-	Exceptions []ExceptionUse
+	Exceptions []ExceptionUse `json:"exceptions"`
 	// VEX has one entry per VEX document, in order.
-	VEX []VEXUse
+	VEX []VEXUse `json:"vex"`
 	// Warnings are for the user, not errors: stale exceptions,
 	// exceptions about to expire, VEX statements pave could not use.
-	Warnings []Warning
+	Warnings []Warning `json:"warnings"`
 }
 
 // ExceptionUse reports how an exception fared.
 type ExceptionUse struct {
-	Source  string // "file:line"
-	What    string // Exception.Describe
-	Expires string
+	Source  string `json:"source"` // "file:line"
+	What    string `json:"what"`   // Exception.Describe
+	Expires string `json:"expires"`
 	// Matched counts the findings the exception matches, including those
 	// an earlier exception already suppressed; an expired exception
 	// matches but suppresses nothing.
-	Matched int
-	Expired bool
+	Matched int  `json:"matched"`
+	Expired bool `json:"expired,omitempty"`
+	// Outside names a place of a finding that the exception's path did
+	// not cover, when that alone kept it from matching: the clue to a
+	// "stale" exception whose finding is also somewhere else.
+	Outside string `json:"outside,omitempty"`
 }
 
 // VEXUse reports how a VEX document fared.
 type VEXUse struct {
-	Source string // VEXDocument.Name
+	Source string `json:"source"` // VEXDocument.Name
 	// Suppressed counts findings whose deciding statement came from this
 	// document and suppressed them; Kept those it kept in the gate
 	// (affected, under_investigation).
-	Suppressed, Kept int
+	Suppressed int `json:"suppressed"`
+	Kept       int `json:"kept"`
 }
 
 // Warning is a problem worth telling the user that does not fail the run.
 type Warning struct {
-	Source  string // "file:line", a VEX file
-	Message string
+	Source  string `json:"source"` // "file:line", a VEX file
+	Message string `json:"message"`
 }
 
 func (w Warning) String() string { return w.Source + ": " + w.Message }
@@ -154,11 +159,13 @@ func (p *Policy) Apply(findings []finding.Finding, today time.Time) (Result, err
 	res.Exceptions = make([]ExceptionUse, len(ix.exceptions))
 	var expired []ExceptionUse
 	for i, m := range ix.exceptions {
-		u := ExceptionUse{Source: m.source(), What: m.ex.Describe(), Expires: m.ex.Expires, Matched: ix.matched[i], Expired: m.isExpired}
+		u := ExceptionUse{Source: m.source(), What: m.ex.Describe(), Expires: m.ex.Expires, Matched: ix.matched[i], Expired: m.isExpired, Outside: ix.outside[i]}
 		res.Exceptions[i] = u
 		switch {
 		case u.Expired:
 			expired = append(expired, u)
+		case u.Matched == 0 && u.Outside != "":
+			res.Warnings = append(res.Warnings, Warning{u.Source, fmt.Sprintf("exception %s matched no finding: a finding it names is also at %s, outside its path", u.What, u.Outside)})
 		case u.Matched == 0:
 			res.Warnings = append(res.Warnings, Warning{u.Source, fmt.Sprintf("exception %s matched no finding; remove it if it is no longer needed", u.What)})
 		}
@@ -193,6 +200,7 @@ type index struct {
 	byID       map[string][]*exceptionMatcher
 	noID       []*exceptionMatcher
 	matched    []int
+	outside    []string
 	ignore     bool
 
 	vex    map[string][]*vexEntry
@@ -259,6 +267,7 @@ func (p *Policy) compile(today time.Time) (*index, error) {
 		}
 	}
 	ix.matched = make([]int, len(ix.exceptions))
+	ix.outside = make([]string, len(ix.exceptions))
 	order := 0
 	for di, doc := range p.VEX {
 		for si := range doc.Statements {
@@ -420,7 +429,11 @@ func (ix *index) apply(f *finding.Finding, res *Result) {
 		if m.path != nil && paths == nil {
 			paths = findingPaths(f)
 		}
-		if !m.matches(f, fp, paths) {
+		ok, outside := m.matches(f, fp, paths)
+		if !ok {
+			if outside != "" && ix.outside[m.index] == "" {
+				ix.outside[m.index] = outside
+			}
 			return
 		}
 		ix.matched[m.index]++
@@ -531,29 +544,39 @@ func (m *exceptionMatcher) source() string {
 
 // matches reports whether a finding meets every field the exception sets.
 // A path pattern must match every path of the finding, so an exception for
-// one copy of a package never hides another copy elsewhere.
-func (m *exceptionMatcher) matches(f *finding.Finding, fp *purl, paths []string) bool {
+// one copy of a package never hides another copy elsewhere; when only that
+// rule failed, outside is the first path not covered.
+func (m *exceptionMatcher) matches(f *finding.Finding, fp *purl, paths []string) (ok bool, outside string) {
 	if m.pkgURL != nil && (fp == nil || !m.pkgURL.matches(*fp)) {
-		return false
+		return false, ""
 	}
 	if m.pkgName != "" {
 		if f.Package == nil {
-			return false
+			return false, ""
 		}
 		src := f.Package.Source != nil && strings.EqualFold(f.Package.Source.Name, m.pkgName)
 		if !strings.EqualFold(f.Package.Name, m.pkgName) && !src {
-			return false
+			return false, ""
 		}
 	}
 	if m.path != nil {
 		if len(paths) == 0 {
-			return false
+			return false, ""
 		}
+		some := false
 		for _, p := range paths {
-			if !m.path.match(p) {
-				return false
+			if m.path.match(p) {
+				some = true
+			} else if outside == "" {
+				outside = p
 			}
 		}
+		if outside != "" {
+			if !some {
+				outside = ""
+			}
+			return false, outside
+		}
 	}
-	return true
+	return true, ""
 }

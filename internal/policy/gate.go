@@ -6,21 +6,21 @@ import (
 
 // GateResult is the outcome of the gate.
 type GateResult struct {
-	Threshold finding.Severity
+	Threshold finding.Severity `json:"threshold"`
 	// Failed is true when Counted > 0.
-	Failed bool
+	Failed bool `json:"failed"`
 	// Counted is the number of unsuppressed findings that fail the gate.
-	Counted int
+	Counted int `json:"counted"`
 	// BySeverity counts the unsuppressed findings that fail the gate, by
 	// severity.
-	BySeverity map[finding.Severity]int
+	BySeverity map[finding.Severity]int `json:"bySeverity"`
 	// Suppressed is the number of findings left out because they are
 	// suppressed, whatever their severity.
-	Suppressed int
+	Suppressed int `json:"suppressed"`
 	// UnknownNotCounted is the number of unsuppressed findings of unknown
 	// severity the gate did not count (threshold high or critical). They
 	// did not pass silently: the caller should say so.
-	UnknownNotCounted int
+	UnknownNotCounted int `json:"unknownNotCounted"`
 }
 
 // Gate counts the unsuppressed findings at or above threshold. A finding
