@@ -8,6 +8,7 @@ import (
 	"github.com/pavesec/pave/internal/finding"
 	"github.com/pavesec/pave/internal/inventory"
 	"github.com/pavesec/pave/internal/report"
+	"github.com/pavesec/pave/internal/report/openvex"
 )
 
 // maxRelated caps the extra places of a package listed per result, and
@@ -237,7 +238,7 @@ func message(f *finding.Finding) string {
 			b.WriteString(strings.TrimSuffix(t, "."))
 		}
 		b.WriteString(". ")
-		b.WriteString(remediation(f))
+		b.WriteString(openvex.Remediation(f))
 		if f.Signals.KEV {
 			b.WriteString(" Known to be exploited (CISA KEV")
 			if f.Vuln != nil && f.Vuln.KEVDateAdded != "" {
@@ -266,32 +267,6 @@ func title(f *finding.Finding) string {
 		return f.Vuln.Summary
 	}
 	return ruleID(f)
-}
-
-// remediation says how to fix a vulnerability finding, as a sentence.
-func remediation(f *finding.Finding) string {
-	if f.Rule.Remediation != "" {
-		return sentence(f.Rule.Remediation)
-	}
-	p := f.Package
-	fixed := f.Signals.FixedIn
-	status := ""
-	if f.Vuln != nil {
-		status = f.Vuln.Status
-	}
-	switch {
-	case p == nil:
-		return ""
-	case len(fixed) > 0 && p.OwnedBy != "":
-		eco, name, _ := strings.Cut(p.OwnedBy, ":")
-		return fmt.Sprintf("Upgrade the %s package %s, which installed %s %s; the fix upstream is in %s.", eco, name, p.Name, p.Version, strings.Join(fixed, " or "))
-	case len(fixed) > 0:
-		return fmt.Sprintf("Upgrade %s to %s.", p.Name, strings.Join(fixed, " or "))
-	case status == "wont-fix":
-		return "No fix: the publisher will not fix it in this release."
-	default:
-		return "No fix is available yet."
-	}
 }
 
 // sentence ends s with a full stop.

@@ -2,12 +2,12 @@ package sarif
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/pavesec/pave/internal/finding"
+	"github.com/pavesec/pave/internal/report/openvex"
 )
 
 // rule describes one rule id from all the findings that carry it.
@@ -109,28 +109,9 @@ func tags(fs []*finding.Finding) []string {
 // catalogue entry for its own rules.
 func helpURI(f *finding.Finding) string {
 	if f.Rule.Kind == finding.Vulnerability || f.Vuln != nil {
-		return AdvisoryURL(ruleID(f))
+		return openvex.AdvisoryURL(ruleID(f))
 	}
 	return InformationURI + "/blob/main/docs/rules.md#" + strings.ToLower(ruleID(f))
-}
-
-// AdvisoryURL returns the public page of a vulnerability id: NVD for CVEs,
-// GitHub for GHSAs, pkg.go.dev for Go ids, Debian's tracker for DSA/DLA,
-// and osv.dev for the rest.
-func AdvisoryURL(id string) string {
-	prefix, _, _ := strings.Cut(id, "-")
-	id = url.PathEscape(id)
-	switch strings.ToUpper(prefix) {
-	case "CVE":
-		return "https://nvd.nist.gov/vuln/detail/" + id
-	case "GHSA":
-		return "https://github.com/advisories/" + id
-	case "GO":
-		return "https://pkg.go.dev/vuln/" + id
-	case "DSA", "DLA", "DTSA", "TEMP":
-		return "https://security-tracker.debian.org/tracker/" + id
-	}
-	return "https://osv.dev/vulnerability/" + id
 }
 
 // help is the rule's remediation in plain text and Markdown. For a
@@ -179,13 +160,13 @@ func help(fs []*finding.Finding) *Message {
 		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s | %s |\n", g.Severity, mdEscape(name), mdEscape(version),
 			mdEscape(strings.Join(g.Signals.FixedIn, ", ")), mdEscape(status), mdEscape(where))
 		if name != "" {
-			fmt.Fprintf(&text, "- %s %s: %s\n", name, version, remediation(g))
+			fmt.Fprintf(&text, "- %s %s: %s\n", name, version, openvex.Remediation(g))
 		}
 	}
 	md.WriteString("\n")
 	seen := map[string]bool{}
 	for _, g := range fs {
-		if r := remediation(g); r != "" && !seen[r] && len(seen) < maxHelpRows {
+		if r := openvex.Remediation(g); r != "" && !seen[r] && len(seen) < maxHelpRows {
 			seen[r] = true
 			fmt.Fprintf(&md, "- %s\n", mdEscape(r))
 		}

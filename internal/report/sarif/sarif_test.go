@@ -247,20 +247,6 @@ func TestMdEscape(t *testing.T) {
 	}
 }
 
-func TestAdvisoryURL(t *testing.T) {
-	for id, want := range map[string]string{
-		"CVE-2021-44906":      "https://nvd.nist.gov/vuln/detail/CVE-2021-44906",
-		"GHSA-xvch-5gv4-984h": "https://github.com/advisories/GHSA-xvch-5gv4-984h",
-		"GO-2022-1059":        "https://pkg.go.dev/vuln/GO-2022-1059",
-		"PYSEC-2021-66":       "https://osv.dev/vulnerability/PYSEC-2021-66",
-		"DSA-5020-1":          "https://security-tracker.debian.org/tracker/DSA-5020-1",
-	} {
-		if got := AdvisoryURL(id); got != want {
-			t.Errorf("AdvisoryURL(%s) = %s, want %s", id, got, want)
-		}
-	}
-}
-
 // TestMessages pins the result text for the cases that differ: a fix, an
 // OS-owned language package, no fix, won't fix, KEV, a misconfiguration
 // with evidence and remediation.
