@@ -235,19 +235,15 @@ func (o Intervals) InInterval(iv Interval, v string) bool {
 // closed above end in last_affected, the others in fixed (or nothing, when
 // unbounded), and since the OSV schema forbids fixed and last_affected in
 // one range, the result has up to two ranges: the fixed ones, then the
-// last_affected ones. A set unbounded below starts at introduced "0", so
-// an interval below "0" (which OSV cannot express) is left out. exact is
+// last_affected ones. A set unbounded below starts at introduced "0",
+// which OSV defines as before every version (even those an ecosystem
+// orders below "0", like RubyGems' "0.a"). exact is
 // false when an open lower end had no successor and the range was widened
 // to include that end (see Intervals). An empty set gives no ranges.
 func (o Intervals) Ranges(s VersionSet, typ string) (ranges []osv.Range, exact bool) {
 	exact = true
 	var fixed, last []osv.Event
 	for _, iv := range s {
-		if iv.Lo.Unbounded && !iv.Hi.Unbounded {
-			if c := o.Compare(iv.Hi.Version, "0"); c < 0 || c == 0 && !iv.Hi.Inclusive {
-				continue
-			}
-		}
 		intro := "0"
 		switch {
 		case iv.Lo.Unbounded:

@@ -122,7 +122,10 @@ func TestRanges(t *testing.T) {
 				{Type: "X", Events: []osv.Event{{Introduced: "0"}, {Fixed: "2"}, {Introduced: "7"}, {Fixed: "9"}, {Introduced: "12"}}},
 				{Type: "X", Events: []osv.Event{{Introduced: "4"}, {LastAffected: "5"}}},
 			}, true},
-		{"below zero dropped", ints, VersionSet{Below("0"), Exactly("3")}, []osv.Range{{Type: "X", Events: []osv.Event{{Introduced: "3"}, {LastAffected: "3"}}}}, true},
+		{"below zero kept", ints, VersionSet{Below("0"), Exactly("3")}, []osv.Range{
+			{Type: "X", Events: []osv.Event{{Introduced: "0"}, {Fixed: "0"}}},
+			{Type: "X", Events: []osv.Event{{Introduced: "3"}, {LastAffected: "3"}}},
+		}, true},
 		{"up to zero kept", ints, VersionSet{AtMost("0")}, []osv.Range{{Type: "X", Events: []osv.Event{{Introduced: "0"}, {LastAffected: "0"}}}}, true},
 	}
 	for _, tt := range tests {
