@@ -2,6 +2,12 @@
 // (https://cyclonedx.org/docs/1.6/json/) with its own structs, matching the
 // published schema: no empty arrays, no nulls.
 //
+// Vulnerability findings become "vulnerabilities" (one per vulnerability
+// and affected component, with ratings, references, advisories and, for
+// suppressed findings, the VEX analysis), so that a scan's BOM is also a
+// vulnerability disclosure report. A scan without them writes the same
+// bytes as before.
+//
 // The output is deterministic: the serial number is a name-based UUID of
 // the BOM's content, and a timestamp is written only when the caller
 // gives one. The mapping from pave's fields is in docs/formats.md.
@@ -46,9 +52,11 @@ type BOM struct {
 	Version      int         `json:"version"`
 	Metadata     *Metadata   `json:"metadata,omitempty"`
 	Components   []Component `json:"components,omitempty"`
-	// Vulnerabilities will carry findings of kind vulnerability, each
-	// affecting the component whose bom-ref the builder recorded for the
-	// finding's package (builder.refs).
+	// Vulnerabilities are the findings of kind vulnerability, each
+	// affecting the component of the finding's package: with them the
+	// BOM is also a VDR, and with the analysis of suppressed findings a
+	// VEX. Left out when there are none, so an SBOM stays as it was.
+	Vulnerabilities []Vulnerability `json:"vulnerabilities,omitempty"`
 }
 
 // Metadata describes the BOM's subject and producer.
@@ -177,6 +185,7 @@ func Build(ctx context.Context, scan *report.Scan, opts Options) (*BOM, error) {
 		}
 		bom.Components = append(bom.Components, b.component(&scan.Packages[i]))
 	}
+	bom.Vulnerabilities = b.vulnerabilities(scan)
 	// The serial number is a version 5 UUID of the BOM without it.
 	content, err := marshal(bom)
 	if err != nil {
@@ -222,6 +231,7 @@ func (b *builder) metadata(scan *report.Scan, opts Options) *Metadata {
 	if n := len(scan.Summary.Errors); n > 0 {
 		m.Properties = appendProp(m.Properties, "pave:scan:fileErrors", strconv.Itoa(n))
 	}
+	m.Properties = databaseProperties(m.Properties, scan.Database)
 	return m
 }
 

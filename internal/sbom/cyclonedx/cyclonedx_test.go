@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,8 +15,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/pavesec/pave/internal/finding"
 	"github.com/pavesec/pave/internal/inventory"
 	"github.com/pavesec/pave/internal/report"
+	jsonreport "github.com/pavesec/pave/internal/report/json"
+	"github.com/pavesec/pave/internal/report/openvex"
 	"github.com/pavesec/pave/internal/report/reporttest"
 )
 
@@ -227,4 +233,204 @@ func FuzzBuild(f *testing.F) {
 		reporttest.Validate(t, schema, buf.Bytes())
 		checkBOM(t, buf.Bytes())
 	})
+}
+
+// loadScan reads one of the scans with findings shared by the output
+// formats' tests (internal/report/sarif/testdata/scans, README there).
+func loadScan(t testing.TB, name string) *report.Scan {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "report", "sarif", "testdata", "scans", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := jsonreport.Read(f)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return s
+}
+
+// TestVulnerabilities: scans with vulnerability findings give a valid
+// CycloneDX VDR/VEX: one vulnerability per finding and package, each
+// affecting a component of the BOM, with an analysis exactly when the
+// finding is suppressed.
+func TestVulnerabilities(t *testing.T) {
+	schema := reporttest.Schema(t, "../testdata/schemas/cyclonedx", SchemaURL)
+	for _, tt := range []struct{ scan, golden string }{
+		{"image.scan.json", "image-vulns.cdx.json"},
+		{"dir.scan.json", "dir-vulns.cdx.json"},
+	} {
+		t.Run(tt.golden, func(t *testing.T) {
+			scan := loadScan(t, tt.scan)
+			got := write(t, scan, Options{})
+			reporttest.Validate(t, schema, got)
+			checkBOM(t, got)
+			var bom BOM
+			if err := json.Unmarshal(got, &bom); err != nil {
+				t.Fatal(err)
+			}
+			refs := map[string]string{"pave:target": "pave:target"}
+			for _, c := range bom.Components {
+				refs[c.BOMRef] = c.PURL
+			}
+			type pair struct{ id, purl string }
+			entries := map[pair]*Vulnerability{}
+			for i := range bom.Vulnerabilities {
+				v := &bom.Vulnerabilities[i]
+				if len(v.Affects) != 1 {
+					t.Fatalf("%s: %d affects, want 1", v.ID, len(v.Affects))
+				}
+				purl, ok := refs[v.Affects[0].Ref]
+				if !ok {
+					t.Errorf("%s affects %q, which is not in the BOM", v.ID, v.Affects[0].Ref)
+				}
+				entries[pair{v.ID, purl}] = v
+			}
+			n := 0
+			for _, f := range scan.Findings {
+				if f.Rule.Kind != finding.Vulnerability {
+					continue
+				}
+				n++
+				v := entries[pair{f.Vuln.ID, f.Package.PURL}]
+				if v == nil {
+					t.Errorf("%s in %s: no vulnerability entry", f.Vuln.ID, f.Package.PURL)
+					continue
+				}
+				if (v.Analysis != nil) != (f.Suppressed != nil) {
+					t.Errorf("%s: analysis %+v for suppression %+v", v.ID, v.Analysis, f.Suppressed)
+				}
+				if len(v.Ratings) < len(f.Vuln.Scores) {
+					t.Errorf("%s: %d ratings for %d scores", v.ID, len(v.Ratings), len(f.Vuln.Scores))
+				}
+			}
+			if len(bom.Vulnerabilities) != n {
+				t.Errorf("%d vulnerabilities for %d findings", len(bom.Vulnerabilities), n)
+			}
+			reporttest.Golden(t, tt.golden, got)
+		})
+	}
+}
+
+// TestNoFindingsNoChange: without vulnerability findings the BOM has no
+// vulnerabilities key and is the SBOM it always was.
+func TestNoFindingsNoChange(t *testing.T) {
+	s := loadScan(t, "image.scan.json")
+	var kept []finding.Finding
+	for _, f := range s.Findings {
+		if f.Rule.Kind != finding.Vulnerability {
+			kept = append(kept, f)
+		}
+	}
+	s.Findings = kept
+	withMisconfig := write(t, s, Options{})
+	s.Findings = nil
+	if !bytes.Equal(withMisconfig, write(t, s, Options{})) {
+		t.Error("non-vulnerability findings changed the BOM")
+	}
+	if bytes.Contains(withMisconfig, []byte(`"vulnerabilities"`)) {
+		t.Error("vulnerabilities written without vulnerability findings")
+	}
+}
+
+func TestAnalysis(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		f    finding.Finding
+		want Analysis
+	}{
+		{"vex openvex label", finding.Finding{Suppressed: &finding.Suppression{Kind: "vex", Reason: "vulnerable_code_not_present", Source: "vex.json"}},
+			Analysis{State: "not_affected", Justification: "code_not_present", Detail: "VEX statement in vex.json"}},
+		{"vex cyclonedx label kept", finding.Finding{Suppressed: &finding.Suppression{Kind: "vex", Reason: "requires_configuration: feature off", Source: "bom.json"}},
+			Analysis{State: "not_affected", Justification: "requires_configuration", Detail: "feature off; VEX statement in bom.json"}},
+		{"false positive", finding.Finding{Suppressed: &finding.Suppression{Kind: "vex", Reason: "false_positive: wrong package", Source: "bom.json"}},
+			Analysis{State: "false_positive", Detail: "wrong package; VEX statement in bom.json"}},
+		{"resolved", finding.Finding{Suppressed: &finding.Suppression{Kind: "vex", Reason: "fixed", Source: "v.json"}},
+			Analysis{State: "resolved", Detail: "VEX statement in v.json"}},
+		{"accepted risk with fix", finding.Finding{Signals: finding.Signals{FixedIn: []string{"2"}}, Suppressed: &finding.Suppression{Kind: "exception", Reason: "later", Source: ".pave.yaml:3"}},
+			Analysis{State: "exploitable", Response: []string{"update"}, Detail: "accepted by the exception at .pave.yaml:3: later"}},
+		{"wont fix", finding.Finding{Vuln: &finding.Vuln{Status: "wont-fix"}, Suppressed: &finding.Suppression{Kind: "exception", Reason: "r", Source: "s"}},
+			Analysis{State: "exploitable", Response: []string{"will_not_fix"}, Detail: "accepted by the exception at s: r"}},
+		{"ignore unfixed", finding.Finding{Vuln: &finding.Vuln{Status: "unfixed"}, Suppressed: &finding.Suppression{Kind: "unfixed"}},
+			Analysis{State: "exploitable", Response: []string{"can_not_fix"}, Detail: "suppressed by --ignore-unfixed"}},
+	} {
+		tt.f.Rule.Kind = finding.Vulnerability
+		if diff := cmp.Diff(&tt.want, analysis(&tt.f, openvex.Assess(&tt.f))); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+func TestCVSSSeverity(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		score   float64
+		want    string
+	}{
+		{"2.0", 10, "high"}, {"2.0", 4.0, "medium"}, {"2.0", 0, "low"},
+		{"3.1", 9.8, "critical"}, {"3.1", 8.9, "high"}, {"3.0", 0, "none"}, {"4.0", 3.9, "low"},
+	} {
+		if got := cvssSeverity(tt.version, tt.score); got != tt.want {
+			t.Errorf("cvssSeverity(%s, %v) = %s, want %s", tt.version, tt.score, got, tt.want)
+		}
+	}
+}
+
+// FuzzVulnerabilities: whatever the advisory strings, the BOM with
+// vulnerabilities stays valid CycloneDX.
+func FuzzVulnerabilities(f *testing.F) {
+	schema := reporttest.Schema(f, "../testdata/schemas/cyclonedx", SchemaURL)
+	f.Add("CVE-2021-44906", "GHSA-xvch-5gv4-984h", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8, "https://nvd.nist.gov/vuln/detail/CVE-2021-44906", "unimportant", "CWE-1321")
+	f.Add("", "", "", -1.0, "not a url", "", "x")
+	f.Add("a b", "%zz", "x", 11.0, "http://[::1", "low", "CWE-0")
+	f.Fuzz(func(t *testing.T, id, alias, vector string, score float64, ref, distro, cwe string) {
+		s := loadScan(t, "dir.scan.json")
+		p := s.Packages[0]
+		p.Version = alias
+		s.Findings = append(s.Findings, finding.Finding{
+			Rule:    finding.Rule{ID: id, Kind: finding.Vulnerability, Controls: []finding.Control{{Framework: "CWE", ID: cwe}}},
+			Package: &p,
+			Vuln: &finding.Vuln{ID: id, Aliases: []string{alias}, Advisories: []string{alias, "debian:" + id},
+				Scores: []finding.Score{{Version: "3.1", Vector: vector, Score: score, Source: alias}}, DistroSeverity: distro,
+				References: []string{ref}, SeveritySource: "distro"},
+			Suppressed: &finding.Suppression{Kind: "vex", Reason: alias + ": " + ref},
+		})
+		var buf bytes.Buffer
+		if err := Write(context.Background(), &buf, s, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		reporttest.Validate(t, schema, buf.Bytes())
+	})
+}
+
+func BenchmarkVulnerabilities5000(b *testing.B) {
+	s := loadScan(b, "image.scan.json")
+	var base []finding.Finding
+	for _, f := range s.Findings {
+		if f.Package != nil {
+			base = append(base, f)
+		}
+	}
+	pkgs := make([]inventory.Package, 0, 5000)
+	out := make([]finding.Finding, 0, 5000)
+	for i := 0; len(out) < 5000; i++ {
+		f := base[i%len(base)]
+		p := *f.Package
+		p.Name = fmt.Sprintf("%s-%d", p.Name, i)
+		p.PURL = inventory.PURL(p.Ecosystem, "", p.Name, p.Version, nil)
+		pkgs = append(pkgs, p)
+		f.Package = &pkgs[len(pkgs)-1]
+		out = append(out, f)
+	}
+	s.Packages, s.Findings = pkgs, out
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := report.Emit(ctx, New(&buf, Options{}), s); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(buf.Len()))
+	}
 }
