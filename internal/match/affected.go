@@ -23,6 +23,19 @@ type verdict struct {
 // ranges need commits, which a built artifact does not have, and are
 // skipped.
 func evaluate(a *osv.Affected, ecosystem, v string) verdict {
+	return evaluateWith(a, ecosystem, v, nil)
+}
+
+// rangeCache keeps each range's events sorted, so that a range shared by
+// many packages is prepared once.
+type rangeCache map[*osv.Range]prepared
+
+type prepared struct {
+	evs []ev
+	ok  bool
+}
+
+func evaluateWith(a *osv.Affected, ecosystem, v string, cache rangeCache) verdict {
 	var out verdict
 	if slices.Contains(a.Versions, v) {
 		out.affected, out.decided = true, true
@@ -42,10 +55,19 @@ func evaluate(a *osv.Affected, ecosystem, v string) verdict {
 		if err != nil || cmp.Valid(v) != nil {
 			continue
 		}
-		aff, fixed, ok := inRange(cmp, r.Events, v)
-		if !ok {
+		var p prepared
+		if cached, hit := cache[r]; hit {
+			p = cached
+		} else {
+			p.evs, p.ok = prepare(cmp, r.Events)
+			if cache != nil {
+				cache[r] = p
+			}
+		}
+		if !p.ok {
 			continue
 		}
+		aff, fixed := decide(cmp, p.evs, v)
 		out.decided = true
 		if aff {
 			out.affected = true
@@ -58,13 +80,24 @@ func evaluate(a *osv.Affected, ecosystem, v string) verdict {
 	return out
 }
 
+type ev struct {
+	kind, ver string
+}
+
 // inRange reports whether v is inside the range given by events, and the
 // fixed version that closes the interval holding v, if any. ok is false
 // when an event's version is not valid in the ordering.
 func inRange(cmp vercmp.Comparer, events []osv.Event, v string) (affected bool, fixed []string, ok bool) {
-	type ev struct {
-		kind, ver string
+	evs, ok := prepare(cmp, events)
+	if !ok {
+		return false, nil, false
 	}
+	affected, fixed = decide(cmp, evs, v)
+	return affected, fixed, true
+}
+
+// prepare validates and sorts a range's events.
+func prepare(cmp vercmp.Comparer, events []osv.Event) ([]ev, bool) {
 	evs := make([]ev, 0, len(events))
 	for _, e := range events {
 		switch {
@@ -83,7 +116,7 @@ func inRange(cmp vercmp.Comparer, events []osv.Event, v string) (affected bool, 
 			continue
 		}
 		if cmp.Valid(e.ver) != nil {
-			return false, nil, false
+			return nil, false
 		}
 	}
 	// "0" sorts first; at equal versions, closing events sort before
@@ -104,9 +137,14 @@ func inRange(cmp vercmp.Comparer, events []osv.Event, v string) (affected bool, 
 		}
 		return rank[a.kind] - rank[b.kind]
 	})
+	return evs, true
+}
+
+// decide walks sorted events for version v.
+func decide(cmp vercmp.Comparer, evs []ev, v string) (affected bool, fixed []string) {
 	for _, e := range evs {
 		if e.kind == "limit" && e.ver != "*" && cmp.Compare(v, e.ver) >= 0 {
-			return false, nil, true
+			return false, nil
 		}
 	}
 	for i, e := range evs {
@@ -139,5 +177,5 @@ func inRange(cmp vercmp.Comparer, events []osv.Event, v string) (affected bool, 
 	if !affected {
 		fixed = nil
 	}
-	return affected, fixed, true
+	return affected, fixed
 }

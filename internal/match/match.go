@@ -58,8 +58,19 @@ type hit struct {
 	folded bool
 }
 
+// matcher holds what one Match call computes once: sorted range events,
+// parsed CVSS vectors, CVE enrichment.
+type matcher struct {
+	src    Source
+	ranges rangeCache
+	scores map[string]*finding.Score // by vector as published; nil when unparseable
+	cves   map[string]*vulndb.CVEInfo
+	words  map[*osv.Record]string // database_specific severity
+}
+
 // Match finds the vulnerabilities of in.Packages.
 func Match(ctx context.Context, src Source, in Input) (*Result, error) {
+	m := &matcher{src: src, ranges: rangeCache{}, scores: map[string]*finding.Score{}, cves: map[string]*vulndb.CVEInfo{}, words: map[*osv.Record]string{}}
 	res := &Result{}
 	// Which CVEs the distribution's own data judged, per OS package name:
 	// a language package installed by that OS package is then judged by
@@ -76,7 +87,7 @@ func Match(ctx context.Context, src Source, in Input) (*Result, error) {
 			lang = append(lang, i)
 			continue
 		}
-		fs, seen, err := matchOne(src, p, in, res)
+		fs, seen, err := m.matchOne(p, in, res)
 		if err != nil {
 			return nil, err
 		}
@@ -85,7 +96,7 @@ func Match(ctx context.Context, src Source, in Input) (*Result, error) {
 	}
 	for _, i := range lang {
 		p := &in.Packages[i]
-		fs, _, err := matchOne(src, p, in, res)
+		fs, _, err := m.matchOne(p, in, res)
 		if err != nil {
 			return nil, err
 		}
@@ -117,13 +128,13 @@ func compareFindings(a, b finding.Finding) int {
 
 // matchOne returns p's findings, and for OS packages the set of ids and
 // CVEs the distribution's data judged for it (affected or not).
-func matchOne(src Source, p *inventory.Package, in Input, res *Result) ([]finding.Finding, map[string]bool, error) {
+func (m *matcher) matchOne(p *inventory.Package, in Input, res *Result) ([]finding.Finding, map[string]bool, error) {
 	q, ok := queryFor(p, in.Distro)
 	if !ok {
 		return nil, nil, nil
 	}
 	res.Matched++
-	advs, err := src.Advisories(q.ecosystem, q.name)
+	advs, err := m.src.Advisories(q.ecosystem, q.name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("looking up %s %s: %w", q.ecosystem, q.name, err)
 	}
@@ -148,7 +159,7 @@ func matchOne(src Source, p *inventory.Package, in Input, res *Result) ([]findin
 			if !ecosystemMatches(q, af.Package.Ecosystem) || vulndb.NormalizeName(q.ecosystem, af.Package.Name) != vulndb.NormalizeName(q.ecosystem, q.name) {
 				continue
 			}
-			v := evaluate(af, q.ecosystem, q.version)
+			v := evaluateWith(af, q.ecosystem, q.version, m.ranges)
 			if !v.decided {
 				continue
 			}
@@ -158,11 +169,13 @@ func matchOne(src Source, p *inventory.Package, in Input, res *Result) ([]findin
 			}
 			any = true
 			h.fixed = append(h.fixed, v.fixed...)
-			sev, wont := ecosystemSpecific(af.EcosystemSpecific)
-			if sev != "" {
-				h.sev = sev
+			if q.distro {
+				sev, wont := ecosystemSpecific(af.EcosystemSpecific)
+				if sev != "" {
+					h.sev = sev
+				}
+				h.wontFix = h.wontFix || wont
 			}
-			h.wontFix = h.wontFix || wont
 		}
 		if decided && q.distro {
 			judged[r.ID] = true
@@ -176,7 +189,7 @@ func matchOne(src Source, p *inventory.Package, in Input, res *Result) ([]findin
 	}
 	var out []finding.Finding
 	for _, g := range group(hits) {
-		f, err := build(src, p, q, g, in.Target)
+		f, err := m.build(p, q, g, in.Target)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -296,7 +309,7 @@ func group(hits []hit) [][]hit {
 }
 
 // build turns one group of hits into a finding.
-func build(src Source, p *inventory.Package, q query, g []hit, target finding.Target) (finding.Finding, error) {
+func (m *matcher) build(p *inventory.Package, q query, g []hit, target finding.Target) (finding.Finding, error) {
 	ids := map[string]bool{}
 	var cves []string
 	v := &finding.Vuln{}
@@ -335,11 +348,16 @@ func build(src Source, p *inventory.Package, q query, g []hit, target finding.Ta
 		if r.Modified.After(modified) {
 			modified = r.Modified
 		}
-		addScores(v, r.Severity, r.ID)
+		m.addScores(v, r.Severity, r.ID)
 		for _, a := range r.Affected {
-			addScores(v, a.Severity, r.ID)
+			m.addScores(v, a.Severity, r.ID)
 		}
-		if w := databaseSeverity(r.DatabaseSpecific); w != "" && word == "" {
+		w, ok := m.words[r]
+		if !ok {
+			w = databaseSeverity(r.DatabaseSpecific)
+			m.words[r] = w
+		}
+		if w != "" && word == "" {
 			word = w
 		}
 		for _, ref := range r.References {
@@ -393,15 +411,19 @@ func build(src Source, p *inventory.Package, q query, g []hit, target finding.Ta
 
 	var sig finding.Signals
 	for _, c := range cves {
-		info, err := src.CVE(c)
-		if err != nil {
-			return finding.Finding{}, err
+		info, ok := m.cves[c]
+		if !ok {
+			var err error
+			if info, err = m.src.CVE(c); err != nil {
+				return finding.Finding{}, err
+			}
+			m.cves[c] = info
 		}
 		if info == nil {
 			continue
 		}
 		for _, s := range info.Scores {
-			addScores(v, s.Severity, s.Source)
+			m.addScores(v, s.Severity, s.Source)
 		}
 		if info.KEV != nil && v.KEVDateAdded == "" {
 			sig.KEV = true
@@ -467,20 +489,24 @@ func summary(r *osv.Record) string {
 
 // addScores records CVSS vectors, computing each score; unparseable
 // vectors are skipped (the record still matches).
-func addScores(v *finding.Vuln, sevs []osv.Severity, source string) {
+func (m *matcher) addScores(v *finding.Vuln, sevs []osv.Severity, source string) {
 	for _, s := range sevs {
 		if !strings.HasPrefix(s.Type, "CVSS_") {
 			continue
 		}
-		vec, err := cvss.Parse(s.Score)
-		if err != nil {
+		sc, ok := m.scores[s.Score]
+		if !ok {
+			if vec, err := cvss.Parse(s.Score); err == nil {
+				sc = &finding.Score{Version: string(vec.Version()), Vector: vec.String(), Score: vec.Score()}
+			}
+			m.scores[s.Score] = sc
+		}
+		if sc == nil || slices.ContainsFunc(v.Scores, func(x finding.Score) bool { return x.Vector == sc.Vector }) {
 			continue
 		}
-		canon := vec.String()
-		if slices.ContainsFunc(v.Scores, func(x finding.Score) bool { return x.Vector == canon }) {
-			continue
-		}
-		v.Scores = append(v.Scores, finding.Score{Version: string(vec.Version()), Vector: canon, Score: vec.Score(), Source: source})
+		x := *sc
+		x.Source = source
+		v.Scores = append(v.Scores, x)
 	}
 }
 
