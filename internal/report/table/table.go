@@ -1,8 +1,11 @@
 // Package table writes a scan as plain-text tables for people: the package
-// listing of `pave sbom --format table` (mode Packages) and the overview
-// `pave scan` prints on a terminal (mode Summary). Columns are aligned with
-// text/tabwriter; the only decoration is bold headers, and only when the
-// caller says the writer is a terminal.
+// listing of `pave sbom --format table` (mode Packages), the findings
+// (mode Findings: vulnerabilities most severe and most exploited first,
+// then the other kinds, then a count per kind) and what `pave scan`
+// prints (mode Summary: the findings, when there are any, then the
+// overview). Columns are aligned with text/tabwriter; on a terminal the
+// headers are bold, severities coloured and suppressed findings dimmed,
+// and nowhere else.
 package table
 
 import (
@@ -31,6 +34,8 @@ const (
 	Summary Mode = iota
 	// Packages lists every package, one per line.
 	Packages
+	// Findings lists the findings and counts them.
+	Findings
 )
 
 // DefaultMaxErrors is how many file errors Summary lists by default.
@@ -39,7 +44,8 @@ const DefaultMaxErrors = 20
 // Options tune the output.
 type Options struct {
 	Mode Mode
-	// Terminal says the writer is a terminal: header lines are bold.
+	// Terminal says the writer is a terminal: header lines are bold,
+	// severities coloured, suppressed findings dimmed.
 	Terminal bool
 	// MaxErrors caps the file errors Summary lists (0: DefaultMaxErrors);
 	// the rest are counted.
@@ -72,7 +78,16 @@ func Write(w io.Writer, scan *report.Scan, opts Options) error {
 	switch opts.Mode {
 	case Packages:
 		writePackages(&buf, scan, opts)
+	case Findings:
+		if len(scan.Findings) == 0 {
+			buf.WriteString("No findings.\n")
+		}
+		writeFindings(&buf, scan, opts)
 	case Summary:
+		if len(scan.Findings) > 0 {
+			writeFindings(&buf, scan, opts)
+			buf.WriteByte('\n')
+		}
 		writeSummary(&buf, scan, opts)
 	default:
 		return fmt.Errorf("table: unknown mode %d", opts.Mode)
@@ -89,6 +104,8 @@ type table struct {
 	buf  bytes.Buffer
 	tw   *tabwriter.Writer
 	bold bool // bold the first line
+	// styles[i], when not nil, decorates aligned line i.
+	styles []func(string) string
 }
 
 // newTable starts a table; with no header it has none.
@@ -101,7 +118,11 @@ func newTable(out *bytes.Buffer, terminal bool, header ...string) *table {
 	return t
 }
 
-func (t *table) row(cells ...string) {
+func (t *table) row(cells ...string) { t.styledRow(nil, cells...) }
+
+// styledRow adds a row that style decorates once aligned.
+func (t *table) styledRow(style func(string) string, cells ...string) {
+	t.styles = append(t.styles, style)
 	for i, c := range cells {
 		if i > 0 {
 			t.tw.Write([]byte{'\t'})
@@ -118,13 +139,14 @@ func (t *table) flush() {
 	t.tw.Flush()
 	sc := bufio.NewScanner(&t.buf)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<30)
-	first := true
-	for sc.Scan() {
+	for i := 0; sc.Scan(); i++ {
 		line := strings.TrimRight(sc.Text(), " ")
-		if first && t.bold {
+		if i == 0 && t.bold {
 			line = bold(line)
 		}
-		first = false
+		if i < len(t.styles) && t.styles[i] != nil {
+			line = t.styles[i](line)
+		}
 		t.out.WriteString(line)
 		t.out.WriteByte('\n')
 	}

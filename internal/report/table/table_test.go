@@ -4,14 +4,36 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pavesec/pave/internal/finding"
 	"github.com/pavesec/pave/internal/inventory"
 	"github.com/pavesec/pave/internal/report"
+	jsonreport "github.com/pavesec/pave/internal/report/json"
 	"github.com/pavesec/pave/internal/report/reporttest"
 )
+
+// loadScan reads one of the scans with findings shared by the output
+// formats' tests (internal/report/sarif/testdata/scans, README there).
+func loadScan(t testing.TB, name string) *report.Scan {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "sarif", "testdata", "scans", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := jsonreport.Read(f)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return s
+}
 
 func write(t testing.TB, scan *report.Scan, opts Options) []byte {
 	t.Helper()
@@ -35,6 +57,11 @@ func TestGolden(t *testing.T) {
 		{"summary-dir.txt", reporttest.SampleDir(), Options{Mode: Summary}},
 		{"summary-terminal.txt", reporttest.Sample(), Options{Mode: Summary, Terminal: true}},
 		{"empty.txt", &report.Scan{}, Options{Mode: Summary}},
+		{"findings-image.txt", loadScan(t, "image.scan.json"), Options{Mode: Findings}},
+		{"findings-dir.txt", loadScan(t, "dir.scan.json"), Options{Mode: Findings}},
+		{"findings-terminal.txt", loadScan(t, "image.scan.json"), Options{Mode: Findings, Terminal: true}},
+		{"findings-none.txt", reporttest.SampleDir(), Options{Mode: Findings}},
+		{"summary-vulns.txt", loadScan(t, "image.scan.json"), Options{Mode: Summary}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			reporttest.Golden(t, tt.name, write(t, tt.scan, tt.opts))
@@ -118,6 +145,86 @@ func TestShortLayer(t *testing.T) {
 func TestUnknownMode(t *testing.T) {
 	if err := Write(&bytes.Buffer{}, reporttest.SampleDir(), Options{Mode: Mode(9)}); err == nil {
 		t.Error("unknown mode accepted")
+	}
+}
+
+// TestFindingsOrder: most severe first, then known exploited, then by
+// EPSS, package and id.
+func TestFindingsOrder(t *testing.T) {
+	v := func(id, pkg string, sev finding.Severity, kev bool, epss float64) finding.Finding {
+		return finding.Finding{Rule: finding.Rule{ID: id, Kind: finding.Vulnerability}, Severity: sev,
+			Package: &inventory.Package{Name: pkg, Version: "1"}, Signals: finding.Signals{KEV: kev, EPSS: epss}}
+	}
+	s := &report.Scan{Findings: []finding.Finding{
+		v("CVE-4", "b", finding.High, false, 0.5),
+		v("CVE-1", "a", finding.Low, true, 0.9),
+		v("CVE-3", "a", finding.High, false, 0.5),
+		v("CVE-2", "z", finding.High, true, 0.01),
+		v("CVE-5", "a", finding.Critical, false, 0),
+		v("CVE-6", "a", finding.High, false, 0.7),
+	}}
+	var got []string
+	for _, l := range strings.Split(string(write(t, s, Options{Mode: Findings})), "\n")[1:] {
+		if f := strings.Fields(l); len(f) > 1 && strings.HasPrefix(f[1], "CVE-") {
+			got = append(got, f[1])
+		}
+	}
+	want := []string{"CVE-5", "CVE-2", "CVE-6", "CVE-3", "CVE-4", "CVE-1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+// TestFindingsHostile: names and reasons cannot break the layout or reach
+// the terminal as escapes, and long reasons are cut.
+func TestFindingsHostile(t *testing.T) {
+	s := loadScan(t, "dir.scan.json")
+	f := s.Findings[0]
+	p := *f.Package
+	p.Name = "evil\x1b]0;pwned\x07\nname"
+	f.Package = &p
+	f.Suppressed = &finding.Suppression{Kind: "exception", Reason: strings.Repeat("very long reason ", 10) + "\x1b[2J"}
+	s.Findings = append(s.Findings, f)
+	out := string(write(t, s, Options{Mode: Findings, Terminal: true}))
+	for _, bad := range []string{"\x1b]", "\x07", "\x1b[2J"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output contains %q", bad)
+		}
+	}
+	if !strings.Contains(out, "suppressed: very long reason very long reason very long rea…") {
+		t.Errorf("long reason not cut:\n%s", out)
+	}
+}
+
+func TestPercent(t *testing.T) {
+	for p, want := range map[float64]string{0.94358: "94%", 0.012: "1.2%", 0.00043: "0.043%", 0.1: "10%"} {
+		if got := percent(p); got != want {
+			t.Errorf("percent(%v) = %s, want %s", p, got, want)
+		}
+	}
+}
+
+func BenchmarkFindings5000(b *testing.B) {
+	s := loadScan(b, "image.scan.json")
+	base := s.Findings
+	s.Findings = nil
+	for i := 0; len(s.Findings) < 5000; i++ {
+		f := base[i%len(base)]
+		if f.Package != nil {
+			p := *f.Package
+			p.Name = fmt.Sprintf("%s-%d", p.Name, i)
+			f.Package = &p
+		}
+		s.Findings = append(s.Findings, f)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := report.Emit(ctx, New(&buf, Options{Mode: Findings}), s); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(buf.Len()))
 	}
 }
 
