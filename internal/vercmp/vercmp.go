@@ -52,7 +52,7 @@ func registerAll() {
 	register(semverOrder, "crates.io", "Hex", "SwiftURL", "SEMVER")
 	register(pubOrder, "Pub")
 	register(pep440Order, "PyPI")
-	// register(mavenOrder, "Maven")
+	register(mavenOrder, "Maven")
 	// register(gemOrder, "RubyGems")
 	// register(nugetOrder, "NuGet")
 	// register(composerOrder, "Packagist")

@@ -2,6 +2,7 @@ package vercmp
 
 import (
 	"bufio"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -29,6 +30,7 @@ func suites() []suite {
 		pep440Suite(),
 		apkSuite(),
 		rpmSuite(),
+		mavenSuite(),
 	}
 }
 
@@ -269,6 +271,9 @@ var benchPairs = []struct {
 	{"Alpine", "1.1.1g-r0", "1.1.1d-r3"},
 	{"Alpine", "1.0_git20240101-r1", "1.0_git20240101-r2"},
 	{"AlmaLinux", "1:1.30.0-9.el8_4", "1:1.30.0-10.el8_4"},
+	{"Maven", "2.17.0", "2.17.1"},
+	{"Maven", "1.0.0-RC2", "1.0.0.Final"},
+	{"Maven", "5.3.39.RELEASE", "6.0.0-M1"},
 	{"AlmaLinux", "2:1.33.12-2.module_el8.10.0+4016+efd18bf8", "2:1.33.12-2.module_el8.10.0+4023+db236c53"},
 }
 
@@ -308,5 +313,38 @@ func checkConsistent(t *testing.T, c Comparer, vs []string) {
 				t.Fatalf("after sorting, Compare(%q, %q) = %d", s[i], s[j], r)
 			}
 		}
+	}
+}
+
+// TestTotalPreorder sorts, per ecosystem, the table strings plus
+// deterministic splices of them (pieces cut at random and glued, which
+// mostly yields near-versions) and checks every pair of the result: a
+// comparison that is not transitive shows up as a pair out of order.
+func TestTotalPreorder(t *testing.T) {
+	for _, s := range suites() {
+		t.Run(s.ecosystem, func(t *testing.T) {
+			c := mustFor(t, s.ecosystem)
+			var pool []string
+			for _, asc := range s.ascending {
+				pool = append(pool, asc...)
+			}
+			for _, p := range s.equal {
+				pool = append(pool, p[0], p[1])
+			}
+			pool = append(pool, s.invalid...)
+			r := rand.New(rand.NewPCG(1, uint64(len(pool))))
+			n := len(pool)
+			for range 600 {
+				a, b := pool[r.IntN(n)], pool[r.IntN(n)]
+				i, j := r.IntN(len(a)+1), r.IntN(len(b)+1)
+				pool = append(pool, a[:i]+b[j:])
+			}
+			checkConsistent(t, c, pool)
+			for x := range pool {
+				if c.Compare(pool[x], pool[x]) != 0 {
+					t.Fatalf("Compare(%q, itself) != 0", pool[x])
+				}
+			}
+		})
 	}
 }
