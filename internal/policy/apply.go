@@ -563,9 +563,19 @@ func (m *exceptionMatcher) matches(f *finding.Finding, fp *purl, paths []string)
 		if len(paths) == 0 {
 			return false, ""
 		}
+		if m.pathSeen == nil {
+			m.pathSeen = map[string]bool{}
+		}
 		some := false
 		for _, p := range paths {
-			if m.path.match(p) {
+			hit, seen := m.pathSeen[p]
+			if !seen {
+				// Findings share paths (every OS package is at the
+				// package database): match each path once.
+				hit = m.path.match(p)
+				m.pathSeen[p] = hit
+			}
+			if hit {
 				some = true
 			} else if outside == "" {
 				outside = p

@@ -373,6 +373,7 @@ type exceptionMatcher struct {
 	path      *glob
 	expires   time.Time // the last valid day, at midnight UTC
 	isExpired bool
+	pathSeen  map[string]bool // path → matches, for one Apply
 }
 
 // compileException checks an exception and prepares it for matching.

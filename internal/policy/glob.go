@@ -59,8 +59,12 @@ func (g glob) match(name string) bool {
 	}
 	segs := strings.Split(name, "/")
 	// cur[j]: the first i pattern segments match the first j name segments.
-	cur := make([]bool, len(segs)+1)
-	next := make([]bool, len(segs)+1)
+	var buf [2][33]bool
+	cur, next := buf[0][:], buf[1][:]
+	if len(segs) >= len(buf[0]) {
+		cur, next = make([]bool, len(segs)+1), make([]bool, len(segs)+1)
+	}
+	cur, next = cur[:len(segs)+1], next[:len(segs)+1]
 	cur[0] = true
 	for _, ps := range g.segs {
 		if ps == "**" {
