@@ -182,6 +182,9 @@ func (p *Policy) Apply(findings []finding.Finding, today time.Time) (Result, err
 		}
 	}
 	for i, d := range p.VEX {
+		if d == nil {
+			continue
+		}
 		res.VEX = append(res.VEX, VEXUse{Source: d.Name(), Suppressed: ix.vexUse[i][0], Kept: ix.vexUse[i][1]})
 		for _, w := range d.Warnings {
 			res.Warnings = append(res.Warnings, Warning{d.File, w})
@@ -270,6 +273,9 @@ func (p *Policy) compile(today time.Time) (*index, error) {
 	ix.outside = make([]string, len(ix.exceptions))
 	order := 0
 	for di, doc := range p.VEX {
+		if doc == nil {
+			continue
+		}
 		for si := range doc.Statements {
 			st := &doc.Statements[si]
 			order++
