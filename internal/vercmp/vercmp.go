@@ -53,7 +53,7 @@ func registerAll() {
 	register(pubOrder, "Pub")
 	register(pep440Order, "PyPI")
 	register(mavenOrder, "Maven")
-	// register(gemOrder, "RubyGems")
+	register(gemOrder, "RubyGems")
 	// register(nugetOrder, "NuGet")
 	// register(composerOrder, "Packagist")
 }
@@ -118,16 +118,28 @@ func sign(n int) int {
 
 // cmpDigits compares two strings of ASCII digits as unbounded
 // non-negative integers ("007" == "7", "10" > "9").
-func cmpDigits(a, b string) int {
-	a = strings.TrimLeft(a, "0")
-	b = strings.TrimLeft(b, "0")
+func cmpDigits[T ~string | ~[]byte](a, b T) int {
+	for len(a) > 0 && a[0] == '0' {
+		a = a[1:]
+	}
+	for len(b) > 0 && b[0] == '0' {
+		b = b[1:]
+	}
 	if len(a) != len(b) {
 		if len(a) < len(b) {
 			return -1
 		}
 		return 1
 	}
-	return strings.Compare(a, b)
+	for i := 0; i < len(a); i++ {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -31,6 +31,7 @@ func suites() []suite {
 		apkSuite(),
 		rpmSuite(),
 		mavenSuite(),
+		gemSuite(),
 	}
 }
 
@@ -272,6 +273,8 @@ var benchPairs = []struct {
 	{"Alpine", "1.0_git20240101-r1", "1.0_git20240101-r2"},
 	{"AlmaLinux", "1:1.30.0-9.el8_4", "1:1.30.0-10.el8_4"},
 	{"Maven", "2.17.0", "2.17.1"},
+	{"RubyGems", "6.0.3.rc1", "6.0.3"},
+	{"RubyGems", "1.13.10", "1.16.5"},
 	{"Maven", "1.0.0-RC2", "1.0.0.Final"},
 	{"Maven", "5.3.39.RELEASE", "6.0.0-M1"},
 	{"AlmaLinux", "2:1.33.12-2.module_el8.10.0+4016+efd18bf8", "2:1.33.12-2.module_el8.10.0+4023+db236c53"},
