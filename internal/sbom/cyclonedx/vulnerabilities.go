@@ -475,7 +475,11 @@ func vulnProperties(f *finding.Finding) []Property {
 		ps = appendProp(ps, "pave:suppressed:source", s.Source)
 		ps = appendProp(ps, "pave:suppressed:expires", s.Expires)
 	}
-	ps = appendProp(ps, "pave:fingerprint", cmpOr(f.Fingerprint, f.ComputeFingerprint()))
+	fp := f.Fingerprint
+	if fp == "" {
+		fp = f.ComputeFingerprint()
+	}
+	ps = appendProp(ps, "pave:fingerprint", fp)
 	return ps
 }
 
