@@ -54,7 +54,7 @@ func registerAll() {
 	register(pep440Order, "PyPI")
 	register(mavenOrder, "Maven")
 	register(gemOrder, "RubyGems")
-	// register(nugetOrder, "NuGet")
+	register(nugetOrder, "NuGet")
 	// register(composerOrder, "Packagist")
 }
 

@@ -32,6 +32,7 @@ func suites() []suite {
 		rpmSuite(),
 		mavenSuite(),
 		gemSuite(),
+		nugetSuite(),
 	}
 }
 
@@ -274,6 +275,8 @@ var benchPairs = []struct {
 	{"AlmaLinux", "1:1.30.0-9.el8_4", "1:1.30.0-10.el8_4"},
 	{"Maven", "2.17.0", "2.17.1"},
 	{"RubyGems", "6.0.3.rc1", "6.0.3"},
+	{"NuGet", "13.0.2-beta1", "13.0.2"},
+	{"NuGet", "4.3.2-dev-02418", "4.3.2-dev-02419"},
 	{"RubyGems", "1.13.10", "1.16.5"},
 	{"Maven", "1.0.0-RC2", "1.0.0.Final"},
 	{"Maven", "5.3.39.RELEASE", "6.0.0-M1"},
