@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -129,7 +130,8 @@ func (f *vulnFlags) match(ctx context.Context, r *vulnRun, scan *report.Scan, wa
 	}
 	defer db.Close()
 	scan.Database = db.Report()
-	target := finding.Target{Kind: "image", Name: scan.Target.Name, Digest: scan.Target.Digest}
+	// A docker-save archive has no manifest digest: the image ID names it.
+	target := finding.Target{Kind: "image", Name: scan.Target.Name, Digest: cmp.Or(scan.Target.Digest, scan.Target.ImageID)}
 	if scan.Target.Kind == "dir" || scan.Target.Kind == "rootfs" {
 		target.Kind = "dir"
 	}
