@@ -225,7 +225,8 @@ func TestFacts(t *testing.T) {
 	}
 }
 
-// rejected is a real API 2.0 record of a rejected CVE, as NVD serves it.
+// rejected is a real API 2.0 record of a rejected CVE (quoted from an NVD
+// response of 2026-01-01) in a page wrapper written for the test.
 const rejected = `{"resultsPerPage":1,"startIndex":0,"totalResults":1,"format":"NVD_CVE","version":"2.0","timestamp":"2026-01-01T03:00:19.6486366","vulnerabilities":[{
     "cve" : {
       "id" : "CVE-2024-0069",
