@@ -2,6 +2,7 @@ package rubysec
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -521,4 +522,79 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
+
+// gemOracle is testdata/gem-oracle.json.gz, RubyGems' own verdicts
+// (written by testdata/oracle.rb with RubyGems 3.3.15).
+type gemOracle struct {
+	RubyGems string     `json:"rubygems"`
+	Order    [][]string `json:"order"`
+	Cases    []struct {
+		Patched    []string        `json:"patched"`
+		Unaffected []string        `json:"unaffected"`
+		Affected   map[string]bool `json:"affected"`
+	} `json:"cases"`
+}
+
+func readOracle(t *testing.T) *gemOracle {
+	t.Helper()
+	f, err := os.Open("testdata/gem-oracle.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o gemOracle
+	if err := json.NewDecoder(zr).Decode(&o); err != nil {
+		t.Fatal(err)
+	}
+	return &o
+}
+
+// TestOracle checks the events converted from every distinct requirement
+// list of the real database against RubyGems itself, at versions around
+// each bound.
+func TestOracle(t *testing.T) {
+	o := readOracle(t)
+	p := NewWith(testOrder())
+	checked := 0
+	for _, c := range o.Cases {
+		aff, err := p.affected(&advisory{Gem: "g", Patched: c.Patched, Unaffected: c.Unaffected})
+		if err != nil && err != errNothingAffected {
+			t.Errorf("%q %q: %v", c.Patched, c.Unaffected, err)
+			continue
+		}
+		for v, want := range c.Affected {
+			if got := p.intervals().RangesContain(aff.Ranges, v); got != want {
+				t.Errorf("patched %q unaffected %q: %s affected = %v, RubyGems says %v (events %+v)", c.Patched, c.Unaffected, v, got, want, aff.Ranges)
+			}
+			checked++
+		}
+	}
+	t.Logf("%d requirement lists, %d verdicts of RubyGems %s", len(o.Cases), checked, o.RubyGems)
+	if len(o.Cases) < 800 {
+		t.Errorf("only %d cases", len(o.Cases))
+	}
+}
+
+// TestOrderOracle checks the RubyGems ordering the tests use against
+// Gem::Version's, over every version the oracle sampled.
+func TestOrderOracle(t *testing.T) {
+	o := readOracle(t)
+	c := testOrder()
+	var prev string
+	for i, group := range o.Order {
+		for _, v := range group {
+			if got := c.Compare(v, group[0]); got != 0 {
+				t.Errorf("Compare(%q, %q) = %d, RubyGems says equal", v, group[0], got)
+			}
+			if i > 0 && c.Compare(prev, v) >= 0 {
+				t.Errorf("Compare(%q, %q) >= 0, RubyGems says less", prev, v)
+			}
+		}
+		prev = group[0]
+	}
 }
