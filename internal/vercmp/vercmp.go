@@ -55,7 +55,7 @@ func registerAll() {
 	register(mavenOrder, "Maven")
 	register(gemOrder, "RubyGems")
 	register(nugetOrder, "NuGet")
-	// register(composerOrder, "Packagist")
+	register(composerOrder, "Packagist")
 }
 
 // For returns the comparer for an OSV ecosystem name ("PyPI", "Debian:12",

@@ -33,6 +33,7 @@ func suites() []suite {
 		mavenSuite(),
 		gemSuite(),
 		nugetSuite(),
+		composerSuite(),
 	}
 }
 
@@ -276,6 +277,8 @@ var benchPairs = []struct {
 	{"Maven", "2.17.0", "2.17.1"},
 	{"RubyGems", "6.0.3.rc1", "6.0.3"},
 	{"NuGet", "13.0.2-beta1", "13.0.2"},
+	{"Packagist", "v2.3.1", "2.3.2"},
+	{"Packagist", "8.3.0-beta3", "8.3.0-RC1"},
 	{"NuGet", "4.3.2-dev-02418", "4.3.2-dev-02419"},
 	{"RubyGems", "1.13.10", "1.16.5"},
 	{"Maven", "1.0.0-RC2", "1.0.0.Final"},
