@@ -119,8 +119,13 @@ func prepare(cmp vercmp.Comparer, events []osv.Event) ([]ev, bool) {
 			return nil, false
 		}
 	}
-	// "0" sorts first; at equal versions, closing events sort before
-	// opening ones so that "fixed: 1.2, introduced: 1.2" reads as a gap.
+	if ivs, ok := byInterval(cmp, evs); ok {
+		return ivs, true
+	}
+	// Events that do not pair up: the timeline walk of the schema's
+	// pseudocode. "0" sorts first; at equal versions, closing events sort
+	// before opening ones so that "fixed: 1.2, introduced: 1.2" reads as
+	// a gap.
 	rank := map[string]int{"fixed": 0, "last_affected": 1, "limit": 2, "introduced": 3}
 	slices.SortStableFunc(evs, func(a, b ev) int {
 		az, bz := a.kind == "introduced" && a.ver == "0", b.kind == "introduced" && b.ver == "0"
@@ -138,6 +143,56 @@ func prepare(cmp vercmp.Comparer, events []osv.Event) ([]ev, bool) {
 		return rank[a.kind] - rank[b.kind]
 	})
 	return evs, true
+}
+
+// byInterval orders events that the record lists as intervals (each
+// introduced followed by the fixed or last_affected that closes it,
+// limits aside) by the start of each interval, keeping each interval's
+// events together, and reports false when they do not pair up. Sorting
+// single events by version cannot tell "introduced: X, fixed: X" (an
+// empty interval, as RustSec writes for a patched release line) from
+// "fixed: X, introduced: X" (two adjacent intervals), nor read
+// "introduced: X, last_affected: X" (one affected version); the pairing
+// in the record can.
+func byInterval(cmp vercmp.Comparer, evs []ev) ([]ev, bool) {
+	var ivs [][]ev
+	var limits []ev
+	open := false
+	for _, e := range evs {
+		switch e.kind {
+		case "limit":
+			limits = append(limits, e)
+		case "introduced":
+			if open {
+				return nil, false
+			}
+			ivs = append(ivs, []ev{e})
+			open = true
+		default:
+			if !open {
+				return nil, false
+			}
+			ivs[len(ivs)-1] = append(ivs[len(ivs)-1], e)
+			open = false
+		}
+	}
+	slices.SortStableFunc(ivs, func(a, b []ev) int {
+		az, bz := a[0].ver == "0", b[0].ver == "0"
+		switch {
+		case az && bz:
+			return 0
+		case az:
+			return -1
+		case bz:
+			return 1
+		}
+		return cmp.Compare(a[0].ver, b[0].ver)
+	})
+	out := make([]ev, 0, len(evs))
+	for _, iv := range ivs {
+		out = append(out, iv...)
+	}
+	return append(out, limits...), true
 }
 
 // decide walks sorted events for version v.

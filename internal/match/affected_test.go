@@ -56,6 +56,23 @@ func TestInRange(t *testing.T) {
 		{"i:0 x:2.0.0", "2.0.0", false, ""},
 		// A fix and a reintroduction at the same version is a gap of nothing.
 		{"i:0 f:1.0.0 i:1.0.0 f:1.1.0", "1.0.0", true, "1.1.0"},
+		// An empty interval, as RustSec writes a patched release line
+		// (RUSTSEC-2024-0399, rustls: only 0.23.13 to 0.23.17 affected).
+		{"i:0.23.0 f:0.23.0 i:0.23.13 f:0.23.18", "0.23.0", false, ""},
+		{"i:0.23.0 f:0.23.0 i:0.23.13 f:0.23.18", "0.23.5", false, ""},
+		{"i:0.23.0 f:0.23.0 i:0.23.13 f:0.23.18", "0.23.13", true, "0.23.18"},
+		{"i:0.0.0-0 f:0.7.1 i:0.8.0 f:0.8.2 i:0.10.0 f:0.10.0", "0.10.0", false, ""}, // RUSTSEC-2022-0012
+		// One affected version.
+		{"i:1.0.0 l:1.0.0", "1.0.0", true, ""},
+		{"i:1.0.0 l:1.0.0", "1.0.1", false, ""},
+		// Intervals out of order that meet at a version (PYSEC-2022-42972,
+		// apache-iotdb: [0.13.0, 0.14.0rc1) listed before [0.12.2, 0.13.0)).
+		{"i:1.3.0 f:1.4.0 i:1.2.2 f:1.3.0", "1.3.0", true, "1.4.0"},
+		{"i:1.3.0 f:1.4.0 i:1.2.2 f:1.3.0", "1.2.9", true, "1.3.0"},
+		{"i:1.3.0 f:1.4.0 i:1.2.2 f:1.3.0", "1.4.0", false, ""},
+		// Events that do not pair up fall back to the timeline walk.
+		{"i:0 i:1.0.0 f:2.0.0", "1.5.0", true, "2.0.0"},
+		{"i:0 f:1.0.0 f:2.0.0", "1.5.0", false, ""},
 	}
 	c, err := vercmp.For("SEMVER")
 	if err != nil {
