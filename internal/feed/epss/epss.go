@@ -1,0 +1,270 @@
+// Package epss reads FIRST's Exploit Prediction Scoring System daily
+// scores, the CSV published at
+// https://epss.empiricalsecurity.com/epss_scores-current.csv.gz (formerly
+// epss.cyentia.com), and reports one feed.EPSS per CVE.
+//
+// The format:
+//
+//	#model_version:v2025.03.14,score_date:2025-11-25T12:55:00Z
+//	cve,epss,percentile
+//	CVE-1999-0001,0.01141,0.77795
+//
+// The comment line gives the score date (feed.EPSS.Date takes its day);
+// files before 2022 have no comment line and no percentile column, and
+// both are optional here. Scores and percentiles must lie in [0, 1]; a
+// row that breaks that, or whose CVE id is malformed, is named in the
+// returned error and skipped. The model version is not kept.
+//
+// The file has about 300,000 rows: it is read line by line, never held.
+package epss
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pavesec/pave/internal/feed"
+)
+
+// CurrentURL is where the day's scores are published.
+const CurrentURL = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+
+// DefaultURLs returns the current scores.
+func DefaultURLs() []string { return []string{CurrentURL} }
+
+// Bounds: the real file is about 10 MB uncompressed.
+const (
+	maxBytes  = 1 << 30
+	maxLine   = 4 << 10
+	maxRows   = 20_000_000
+	maxErrors = 20
+)
+
+// Parser reads EPSS score files.
+type Parser struct{}
+
+var _ feed.Parser = (*Parser)(nil)
+
+// New returns the EPSS parser.
+func New() *Parser { return &Parser{} }
+
+// Name implements feed.Parser.
+func (*Parser) Name() string { return "epss" }
+
+var reFile = regexp.MustCompile(`^epss_scores-[A-Za-z0-9_-]+\.csv$`)
+
+// Match implements feed.Parser: epss_scores-current.csv,
+// epss_scores-2025-11-25.csv.
+func (*Parser) Match(p string) bool {
+	return reFile.MatchString(path.Base(trimCompression(p)))
+}
+
+var reCVE = regexp.MustCompile(`^CVE-[0-9]{4}-[0-9]{4,19}$`)
+
+// Parse implements feed.Parser.
+func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sink) error {
+	sc := bufio.NewScanner(&boundedReader{r: r, n: maxBytes})
+	sc.Buffer(make([]byte, 0, maxLine), maxLine)
+	prob := &problems{prefix: "epss: " + name + ": "}
+	var (
+		date          string
+		lineNo, rows  int
+		header        bool
+		hasPercentile bool
+	)
+	fail := func(format string, args ...any) error {
+		return errors.Join(fmt.Errorf("epss: parse %s line %d: %s", name, lineNo, fmt.Sprintf(format, args...)), prob.err())
+	}
+	for sc.Scan() {
+		lineNo++
+		line := strings.TrimRight(sc.Text(), "\r")
+		if lineNo == 1 {
+			line = strings.TrimPrefix(line, "\ufeff")
+		}
+		if !header {
+			switch {
+			case strings.HasPrefix(line, "#"):
+				if lineNo != 1 {
+					return fail("comment line after the first line")
+				}
+				d, err := scoreDate(line)
+				if err != nil {
+					return fail("%v", err)
+				}
+				date = d
+			case line == "cve,epss,percentile":
+				header, hasPercentile = true, true
+			case line == "cve,epss":
+				header = true
+			default:
+				return fail("want the header \"cve,epss,percentile\", got %q: not an EPSS file", clip(line))
+			}
+			continue
+		}
+		if line == "" {
+			continue
+		}
+		if rows++; rows > maxRows {
+			return fail("more than %d rows", maxRows)
+		}
+		if rows%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		e, err := row(line, hasPercentile)
+		if err != nil {
+			prob.add("line %d: %v; row skipped", lineNo, err)
+			continue
+		}
+		e.Date = date
+		if err := out.EPSS(&e); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		lineNo++
+		return fail("%v", err)
+	}
+	if !header {
+		return fail("no header: not an EPSS file")
+	}
+	return prob.err()
+}
+
+// row reads "CVE-…,score[,percentile]".
+func row(line string, hasPercentile bool) (feed.EPSS, error) {
+	fields := strings.Split(line, ",")
+	want := 2
+	if hasPercentile {
+		want = 3
+	}
+	if len(fields) != want {
+		return feed.EPSS{}, fmt.Errorf("%d fields, want %d", len(fields), want)
+	}
+	cve := fields[0]
+	if !reCVE.MatchString(cve) {
+		return feed.EPSS{}, fmt.Errorf("%q is not a CVE id", clip(cve))
+	}
+	score, err := probability(fields[1])
+	if err != nil {
+		return feed.EPSS{}, fmt.Errorf("%s: epss %v", cve, err)
+	}
+	e := feed.EPSS{CVE: cve, Score: score}
+	if hasPercentile {
+		if e.Percentile, err = probability(fields[2]); err != nil {
+			return feed.EPSS{}, fmt.Errorf("%s: percentile %v", cve, err)
+		}
+	}
+	return e, nil
+}
+
+// probability parses a number in [0, 1].
+func probability(s string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, fmt.Errorf("%q is not a number", clip(s))
+	}
+	if f < 0 || f > 1 {
+		return 0, fmt.Errorf("%s is outside [0, 1]", s)
+	}
+	return f, nil
+}
+
+// scoreDate reads the day of "#model_version:…,score_date:2025-11-25T12:55:00Z"
+// (older files: "…+0000"). A comment without score_date gives "".
+func scoreDate(comment string) (string, error) {
+	for _, kv := range strings.Split(strings.TrimPrefix(comment, "#"), ",") {
+		k, v, _ := strings.Cut(kv, ":")
+		if strings.TrimSpace(k) != "score_date" {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if len(v) < 10 {
+			return "", fmt.Errorf("score_date %q is not a date", clip(v))
+		}
+		if _, err := time.Parse(time.DateOnly, v[:10]); err != nil {
+			return "", fmt.Errorf("score_date %q is not a date", clip(v))
+		}
+		return v[:10], nil
+	}
+	return "", nil
+}
+
+// problems collects the non-fatal problems of one file.
+type problems struct {
+	prefix string
+	list   []string
+	n      int
+}
+
+func (p *problems) add(format string, args ...any) {
+	p.n++
+	if len(p.list) < maxErrors {
+		p.list = append(p.list, fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *problems) err() error {
+	if p.n == 0 {
+		return nil
+	}
+	errs := make([]error, 0, len(p.list)+1)
+	for _, s := range p.list {
+		errs = append(errs, errors.New(p.prefix+s))
+	}
+	if p.n > len(p.list) {
+		errs = append(errs, fmt.Errorf("%s%d more problems", p.prefix, p.n-len(p.list)))
+	}
+	return errors.Join(errs...)
+}
+
+// errTooLarge is returned once a reader passes its bound.
+var errTooLarge = errors.New("input too large")
+
+// boundedReader reads at most n bytes, then fails with errTooLarge.
+type boundedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		var one [1]byte
+		if n, _ := io.ReadFull(b.r, one[:]); n == 0 {
+			return 0, io.EOF
+		}
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > b.n {
+		p = p[:b.n]
+	}
+	n, err := b.r.Read(p)
+	b.n -= int64(n)
+	return n, err
+}
+
+func trimCompression(p string) string {
+	for _, s := range []string{".gz", ".zst", ".bz2", ".xz"} {
+		if strings.HasSuffix(p, s) {
+			return strings.TrimSuffix(p, s)
+		}
+	}
+	return p
+}
+
+func clip(s string) string {
+	r := []rune(s)
+	if len(r) <= 80 {
+		return s
+	}
+	return string(r[:80]) + "…"
+}
