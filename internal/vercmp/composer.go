@@ -281,13 +281,13 @@ func composerBranch(s string) (composerVersion, bool) {
 // composerElems walks the elements of a normal form as version_compare
 // sees them after canonicalisation.
 type composerElems struct {
-	v     *composerVersion
+	v     composerVersion
 	stage int    // 0 numbers, 1 word, 2 word numbers, 3 dev, 4 end
 	rest  string // what is left of the current stage's text
 	count int    // numbers given in stage 0
 }
 
-func (e *composerElems) init(v *composerVersion) {
+func (e *composerElems) init(v composerVersion) {
 	e.v, e.stage, e.rest, e.count = v, 0, v.nums, 0
 }
 
@@ -350,8 +350,8 @@ func (e *composerElems) next() (int, string) {
 
 func cmpComposer(a, b composerVersion) int {
 	var x, y composerElems
-	x.init(&a)
-	y.init(&b)
+	x.init(a)
+	y.init(b)
 	for {
 		rx, nx := x.next()
 		ry, ny := y.next()

@@ -11,6 +11,7 @@ package vercmp
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -56,6 +57,17 @@ func registerAll() {
 	register(gemOrder, "RubyGems")
 	register(nugetOrder, "NuGet")
 	register(composerOrder, "Packagist")
+}
+
+// Ecosystems returns the OSV ecosystem names For knows, sorted.
+func Ecosystems() []string {
+	registryOnce.Do(registerAll)
+	names := make([]string, 0, len(registry))
+	for e := range registry {
+		names = append(names, e)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // For returns the comparer for an OSV ecosystem name ("PyPI", "Debian:12",

@@ -156,10 +156,15 @@ func checkSortsTo(t *testing.T, c Comparer, want []string) {
 }
 
 func TestFor(t *testing.T) {
-	for _, eco := range []string{
-		"Debian", "Debian:12", "Ubuntu:22.04:LTS", "Go", "npm", "crates.io", "Hex",
-		"Pub", "SwiftURL", "SEMVER", "PyPI",
-	} {
+	want := []string{
+		"AlmaLinux", "Alpine", "Azure Linux", "Chainguard", "Debian", "Go", "Hex", "Mageia",
+		"Maven", "NuGet", "Packagist", "Pub", "PyPI", "Red Hat", "Rocky Linux", "RubyGems",
+		"SEMVER", "SUSE", "SwiftURL", "Ubuntu", "Wolfi", "crates.io", "npm", "openEuler", "openSUSE",
+	}
+	if got := Ecosystems(); !slices.Equal(got, want) {
+		t.Errorf("Ecosystems() = %q, want %q", got, want)
+	}
+	for _, eco := range append(want, "Debian:12", "Ubuntu:22.04:LTS", "AlmaLinux:8", "Alpine:v3.20") {
 		if _, err := For(eco); err != nil {
 			t.Errorf("For(%q): %v", eco, err)
 		}
@@ -186,19 +191,8 @@ func TestInvalidOrder(t *testing.T) {
 	}
 }
 
-// ecosystems returns the registered names in a fixed order.
-func ecosystems() []string {
-	registryOnce.Do(registerAll)
-	var es []string
-	for e := range registry {
-		es = append(es, e)
-	}
-	slices.Sort(es)
-	return es
-}
-
 func FuzzCompare(f *testing.F) {
-	es := ecosystems()
+	es := Ecosystems()
 	for _, s := range suites() {
 		i := uint8(slices.Index(es, s.ecosystem))
 		var all []string
