@@ -7,10 +7,11 @@
 // wrapped in parentheses), 3.0 and 3.1 ("CVSS:3.1/AV:N/..."), and 4.0
 // ("CVSS:4.0/AV:N/..."). Parse validates strictly: an unknown, duplicate or
 // misspelt metric, a value outside the metric's list, a missing mandatory
-// Base metric or an unknown prefix is an error naming the metric. Metrics may
-// come in any order (the specifications require readers to accept that);
-// String writes them in the specification's order, leaving out metrics
-// that are Not Defined.
+// Base metric or an unknown prefix is an error naming the metric. Metrics of
+// v2.0 and v3.x may come in any order, as the v3.x specifications require
+// readers to accept; v4.0 requires the order of its Table 23 and Parse
+// enforces it. String writes metrics in the specification's order, leaving
+// out those that are Not Defined.
 //
 // Scores follow each specification exactly: v2.0 per the v2 guide, v3.0 with
 // its plain round-up, v3.1 with the integer Roundup of its Appendix A, and
@@ -56,15 +57,16 @@ type versionDef struct {
 	prefix     string // "CVSS:3.1/"; empty for v2.0
 	notDefined string // "X", or "ND" for v2.0
 	metrics    []metricDef
+	ordered    bool           // metrics must come in the order of metrics
 	byName     map[string]int // index of each metric in metrics
 }
 
-func newVersionDef(version Version, prefix, notDefined string, metrics []metricDef) versionDef {
+func newVersionDef(version Version, prefix, notDefined string, ordered bool, metrics []metricDef) versionDef {
 	byName := make(map[string]int, len(metrics))
 	for i, m := range metrics {
 		byName[m.name] = i
 	}
-	return versionDef{version, prefix, notDefined, metrics, byName}
+	return versionDef{version, prefix, notDefined, metrics, ordered, byName}
 }
 
 // maxMetrics is the largest number of metrics of any version (v4.0).
@@ -144,13 +146,14 @@ func (v *Vector) parseBody(body string) error {
 		return errors.New("no metrics")
 	}
 	var seen uint64
+	last := -1 // index of the previous metric
 	for i := 0; ; {
 		j := strings.IndexByte(body[i:], '/')
 		part := body[i:]
 		if j >= 0 {
 			part = body[i : i+j]
 		}
-		if err := v.parseMetric(part, &seen); err != nil {
+		if err := v.parseMetric(part, &seen, &last); err != nil {
 			return err
 		}
 		if j < 0 {
@@ -166,7 +169,7 @@ func (v *Vector) parseBody(body string) error {
 	return nil
 }
 
-func (v *Vector) parseMetric(part string, seen *uint64) error {
+func (v *Vector) parseMetric(part string, seen *uint64, last *int) error {
 	if part == "" {
 		return errors.New("empty metric (doubled or trailing \"/\")")
 	}
@@ -182,6 +185,10 @@ func (v *Vector) parseMetric(part string, seen *uint64) error {
 		return fmt.Errorf("duplicate metric %s", name)
 	}
 	*seen |= 1 << idx
+	if v.def.ordered && idx < *last {
+		return fmt.Errorf("metric %s out of order: it comes before %s in the specification's order", name, v.def.metrics[*last].name)
+	}
+	*last = idx
 	m := &v.def.metrics[idx]
 	for k, allowed := range m.values {
 		if val == allowed {

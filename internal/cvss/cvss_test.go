@@ -105,7 +105,7 @@ func TestSpecificationExamples(t *testing.T) {
 		{doc: "v4.0 examples", vector: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:L/SA:N", base: 6.9, rating: "medium", nomenclature: "CVSS-B"},
 		{doc: "v4.0 examples environmental", vector: "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/E:P/CR:L/IR:H/AR:L/MAV:L/MAC:H/MAT:N/MPR:N/MUI:N/MVC:N/MVI:H/MVA:L/MSC:N/MSI:S/MSA:L",
 			base: 7.0, rating: "high", nomenclature: "CVSS-BTE"},
-		{doc: "v4.0 examples environmental, metrics out of order", vector: "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/MAV:A/MAC:H/MAT:N/MPR:L/MUI:N/MVC:L/MVI:H/MVA:H/MSC:L/MSI:S/MSA:S/CR:L/IR:H/AR:H/E:P",
+		{doc: "v4.0 examples environmental", vector: "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/E:P/CR:L/IR:H/AR:H/MAV:A/MAC:H/MAT:N/MPR:L/MUI:N/MVC:L/MVI:H/MVA:H/MSC:L/MSI:S/MSA:S",
 			base: 7.4, rating: "high", nomenclature: "CVSS-BTE"},
 		{doc: "v4.0 examples MSI:S", vector: "CVSS:4.0/AV:A/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:N/SC:N/SI:N/SA:N/MSI:S/S:P", base: 9.7, rating: "critical", nomenclature: "CVSS-BE"},
 		{doc: "v4.0 no impact", vector: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N", base: 0, rating: "none", nomenclature: "CVSS-B"},
@@ -206,6 +206,10 @@ func TestParseErrors(t *testing.T) {
 		{"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/MSC:S", `metric MSC: invalid value "S"`},
 		{"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/U:red", `metric U: invalid value "red"`},
 		{"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/C:H/I:H/A:H", `CVSS:4.0: unknown metric "C"`},
+		// v4.0 requires the order of Table 23; v3.x accepts any (TestString).
+		{"CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/MAV:A/MSA:S/CR:L/E:P", "CVSS:4.0: metric CR out of order: it comes before MSA"},
+		{"CVSS:4.0/AC:L/AV:N/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H", "CVSS:4.0: metric AV out of order: it comes before AC"},
+		{"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/E:A/E:A", "CVSS:4.0: duplicate metric E"},
 		{"CVSS:4.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", `CVSS:4.0: metric S: invalid value "U" (want one of X, N, P)`},
 		{"AV:N/AC:L/Au:N/C:P/I:P", "CVSS v2.0: missing mandatory metric A"},
 		{"AV:N/AC:L/Au:N/C:P/I:P/A:P/E:X", `CVSS v2.0: metric E: invalid value "X" (want one of ND, U, POC, F, H)`},
@@ -240,7 +244,7 @@ func TestString(t *testing.T) {
 		{"CVSS:3.1/S:U/AV:N/AC:L/PR:H/UI:N/C:L/I:L/A:N/E:F/RL:X", "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:L/I:L/A:N/E:F"},
 		{"CVSS:3.0/MA:X/A:H/I:H/C:H/S:U/UI:N/PR:N/AC:L/AV:N/CR:H", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/CR:H"},
 		{"(AV:N/AC:L/Au:N/C:N/I:N/A:C/E:ND/CDP:H)", "AV:N/AC:L/Au:N/C:N/I:N/A:C/CDP:H"},
-		{"CVSS:4.0/U:Red/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/E:X/MSI:S", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/MSI:S/U:Red"},
+		{"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/E:X/MSI:S/U:Red", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H/MSI:S/U:Red"},
 	}
 	for _, tt := range tests {
 		v, err := Parse(tt.in)

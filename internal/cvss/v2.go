@@ -29,7 +29,7 @@ const (
 	v2EnvFirst      = v2CDP
 )
 
-var v20Def = newVersionDef(V20, "", "ND", []metricDef{
+var v20Def = newVersionDef(V20, "", "ND", false, []metricDef{
 	{"AV", []string{"L", "A", "N"}, true},
 	{"AC", []string{"H", "M", "L"}, true},
 	{"Au", []string{"M", "S", "N"}, true},

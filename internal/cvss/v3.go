@@ -59,8 +59,8 @@ var v3Metrics = []metricDef{
 }
 
 var (
-	v30Def = newVersionDef(V30, "CVSS:3.0/", "X", v3Metrics)
-	v31Def = newVersionDef(V31, "CVSS:3.1/", "X", v3Metrics)
+	v30Def = newVersionDef(V30, "CVSS:3.0/", "X", false, v3Metrics)
+	v31Def = newVersionDef(V31, "CVSS:3.1/", "X", false, v3Metrics)
 )
 
 // v3Weight returns the constant of Table 16 (3.1) for a value of a Base,

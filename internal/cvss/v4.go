@@ -49,7 +49,9 @@ const (
 	v4SupplementalFirst = v4S
 )
 
-var v40Def = newVersionDef(V40, "CVSS:4.0/", "X", []metricDef{
+// Section 7: "A vector string must contain metrics in the order shown in
+// Table 23, every other ordering is invalid."
+var v40Def = newVersionDef(V40, "CVSS:4.0/", "X", true, []metricDef{
 	// Base
 	{"AV", []string{"N", "A", "L", "P"}, true},
 	{"AC", []string{"L", "H"}, true},
