@@ -79,16 +79,22 @@ func Build(ctx context.Context, o BuildOptions) (*Writer, error) {
 			}
 		}
 	}
-	w := NewWriter(Meta{Built: o.Built.UTC(), Tool: o.Tool})
+	// Every input names a known feed, and is allowed, before any is read.
 	for _, in := range inputs {
-		f, ok := byName[in.Feed]
-		if !ok {
+		if _, ok := byName[in.Feed]; !ok {
 			names := make([]string, 0, len(o.Feeds))
 			for _, f := range o.Feeds {
 				names = append(names, f.Name)
 			}
 			return nil, fmt.Errorf("unknown feed %q (known: %s)", in.Feed, strings.Join(names, ", "))
 		}
+		if u, err := url.Parse(in.Location); err == nil && (u.Scheme == "http" || u.Scheme == "https") && o.Offline {
+			return nil, fmt.Errorf("%s %s: %w", in.Feed, in.Location, ErrOffline)
+		}
+	}
+	w := NewWriter(Meta{Built: o.Built.UTC(), Tool: o.Tool})
+	for _, in := range inputs {
+		f := byName[in.Feed]
 		info, err := importInput(ctx, &o, w, f, in)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", in.Feed, in.Location, err)
@@ -102,7 +108,10 @@ func Build(ctx context.Context, o BuildOptions) (*Writer, error) {
 type sourceSink struct {
 	w    *Writer
 	info *SourceInfo
-	file string
+	// single is set while reading a file the user named itself (not a
+	// member of a directory or archive): a feed with one parser reads it
+	// whatever its name.
+	single bool
 }
 
 func (s *sourceSink) newest(t time.Time) {
@@ -191,6 +200,7 @@ func importInput(ctx context.Context, o *BuildOptions, w *Writer, f feed.Feed, i
 		defer os.Remove(tmp)
 		info.Digest = digest
 		name := path.Base(u.Path)
+		sink.single = true
 		if err := importFile(ctx, o, f, sink, tmp, name); err != nil {
 			return nil, err
 		}
@@ -216,6 +226,7 @@ func importInput(ctx context.Context, o *BuildOptions, w *Writer, f feed.Feed, i
 		return nil, err
 	}
 	info.Digest = d
+	sink.single = true
 	return info, importFile(ctx, o, f, sink, loc, filepath.Base(loc))
 }
 
@@ -327,6 +338,7 @@ func importFile(ctx context.Context, o *BuildOptions, f feed.Feed, sink *sourceS
 }
 
 func importZip(ctx context.Context, o *BuildOptions, f feed.Feed, sink *sourceSink, r io.ReaderAt, size int64, name string) error {
+	sink.single = false
 	z, err := safefs.OpenZip(r, size, safefs.ZipLimits{MaxEntries: 2_000_000, MaxFileBytes: o.MaxFile, MaxTotalBytes: 64 << 30})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -385,6 +397,7 @@ func importStream(ctx context.Context, o *BuildOptions, f feed.Feed, sink *sourc
 }
 
 func importTar(ctx context.Context, o *BuildOptions, f feed.Feed, sink *sourceSink, r io.Reader, name string) error {
+	sink.single = false
 	tr, err := safefs.NewTarReader(ctx, r, safefs.TarOptions{Limits: safefs.Limits{MaxEntries: 2_000_000, MaxBytes: 64 << 30, MaxRatio: 1000, MaxPathLen: 4096}})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -411,7 +424,7 @@ func importTar(ctx context.Context, o *BuildOptions, f feed.Feed, sink *sourceSi
 // its path.
 func parseOne(ctx context.Context, o *BuildOptions, f feed.Feed, sink *sourceSink, r io.Reader, name string) error {
 	for _, p := range f.Parsers {
-		if !p.Match(name) {
+		if !p.Match(name) && !(sink.single && len(f.Parsers) == 1) {
 			continue
 		}
 		sink.info.Files++

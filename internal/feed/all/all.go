@@ -6,7 +6,9 @@ import (
 	"github.com/pavesec/pave/internal/feed"
 	"github.com/pavesec/pave/internal/feed/alpine"
 	"github.com/pavesec/pave/internal/feed/debian"
+	"github.com/pavesec/pave/internal/feed/epss"
 	"github.com/pavesec/pave/internal/feed/ghsacsv"
+	"github.com/pavesec/pave/internal/feed/kev"
 	"github.com/pavesec/pave/internal/feed/npmadvisory"
 	"github.com/pavesec/pave/internal/feed/nvd"
 	"github.com/pavesec/pave/internal/feed/osvfeed"
@@ -32,5 +34,9 @@ func Feeds() []feed.Feed {
 			Parsers: []feed.Parser{npmadvisory.New()}, URLs: npmadvisory.DefaultURLs},
 		{Name: "nvd", Description: "NVD CVE API 2.0 pages and 1.1 JSON feeds: CVSS vectors per CVE",
 			Parsers: []feed.Parser{nvd.New()}, URLs: nvd.DefaultURLs(), Enrichment: true},
+		{Name: "kev", Description: "CISA Known Exploited Vulnerabilities catalog (JSON or CSV)",
+			Parsers: []feed.Parser{kev.New()}, URLs: kev.DefaultURLs(), Enrichment: true},
+		{Name: "epss", Description: "FIRST EPSS daily scores (CSV, gzip)",
+			Parsers: []feed.Parser{epss.New()}, URLs: epss.DefaultURLs(), Enrichment: true},
 	}
 }
