@@ -24,7 +24,7 @@
 //     severity ("unimportant", "low", "medium", "high"), and for a release
 //     without a fix, why (Status: "no-dsa", "ignored", "postponed",
 //     "end-of-life", "undetermined", "removed"), so the matcher can tell
-//     "fix pending" from "will not be fixed".
+//     "fix pending" from "will not be fixed" (WontFix marks the latter).
 //
 // A CVE that affects several source packages yields several tracker
 // records with the same ID, one per package: the database builder merges
@@ -84,6 +84,16 @@ type Specific struct {
 	// NextPointUpdate: the fix is queued for the release's next point
 	// release.
 	NextPointUpdate bool `json:"next_point_update,omitempty"`
+	// WontFix is set with Status no-dsa, ignored or end-of-life: Debian
+	// does not plan a security update for this release. It repeats
+	// Status for readers that look for a "wont-fix" marker.
+	WontFix bool `json:"wont-fix,omitempty"`
+}
+
+// setStatus sets Status and the WontFix it implies.
+func (s *Specific) setStatus(status string) {
+	s.Status = status
+	s.WontFix = status == StatusNoDSA || status == StatusIgnored || status == StatusEndOfLife
 }
 
 // raw returns s as JSON, nil when s is empty.

@@ -320,9 +320,9 @@ func (a *advisory) addPackage(codename, pkg, version, notes string) error {
 			return nil // never affected, or not in Debian
 		case "unfixed":
 		case StatusEndOfLife, StatusUndetermined, StatusRemoved:
-			spec.Status = marker
+			spec.setStatus(marker)
 		case StatusNoDSA, StatusIgnored, StatusPostponed:
-			spec.Status = marker
+			spec.setStatus(marker)
 			spec.NoDSA = strings.Join(comment, "; ")
 			if marker != StatusNoDSA {
 				spec.NoDSAReason = marker

@@ -156,7 +156,7 @@ func TestListFacts(t *testing.T) {
 		// [woody] - phpgroupware <unfixed> (high)
 		{"DSA-746-1", "phpgroupware", "Debian:3.0", "", `{"severity":"high"}`},
 		// [jessie] - virtualbox <end-of-life>
-		{"DSA-3699-1", "virtualbox", "Debian:8", "", `{"status":"end-of-life"}`},
+		{"DSA-3699-1", "virtualbox", "Debian:8", "", `{"status":"end-of-life","wont-fix":true}`},
 		// [woody] - kernel-image-2.4.17-ia64 kernel-image-2.4.17-ia64: kept verbatim
 		{"DSA-423", "kernel-image-2.4.17-ia64", "Debian:3.0", "kernel-image-2.4.17-ia64", ""},
 		// [woody] - gps  0.9.4-1woody1 (two spaces)
@@ -217,7 +217,7 @@ func TestListAnnotations(t *testing.T) {
 			"\tTODO: check\n",
 			want: &osv.Record{ID: "DLA-1-1", Upstream: []string{"CVE-2024-0001"}, Related: []string{"DSA-5-1"}, Summary: "p - security update",
 				Affected: []osv.Affected{
-					{Package: osv.Package{Ecosystem: "Debian:10", Name: "p"}, Ranges: []osv.Range{open}, EcosystemSpecific: json.RawMessage(`{"status":"no-dsa","nodsa":"Minor issue"}`)},
+					{Package: osv.Package{Ecosystem: "Debian:10", Name: "p"}, Ranges: []osv.Range{open}, EcosystemSpecific: json.RawMessage(`{"status":"no-dsa","nodsa":"Minor issue","wont-fix":true}`)},
 					{Package: osv.Package{Ecosystem: "Debian:11", Name: "p"}, Ranges: []osv.Range{open}, EcosystemSpecific: json.RawMessage(`{"severity":"low","status":"postponed","nodsa":"Fix along in next DSA","nodsa_reason":"postponed"}`)},
 					{Package: osv.Package{Ecosystem: "Debian:12", Name: "p"}, Ranges: []osv.Range{open}, EcosystemSpecific: json.RawMessage(`{"status":"undetermined"}`)},
 					{Package: osv.Package{Ecosystem: "Debian:9", Name: "p"}, Ranges: []osv.Range{open}, EcosystemSpecific: json.RawMessage(`{"status":"removed"}`)},

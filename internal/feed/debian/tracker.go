@@ -236,9 +236,9 @@ func trackerRecord(pkg, id string, is *trackerIssue, prob *problems) *osv.Record
 			}
 			events = append(events, osv.Event{Fixed: rel.FixedVersion})
 		case "open":
-			spec.Status = openStatus(rel)
+			spec.setStatus(openStatus(rel))
 		case "undetermined":
-			spec.Status = StatusUndetermined
+			spec.setStatus(StatusUndetermined)
 		default:
 			prob.add("%s: unknown status %q", where(), rel.Status)
 			continue
