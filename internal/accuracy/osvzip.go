@@ -1,0 +1,260 @@
+package accuracy
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pavesec/pave/internal/feed"
+	"github.com/pavesec/pave/internal/feed/debian"
+	"github.com/pavesec/pave/internal/feed/osvfeed"
+)
+
+// Bounds against hostile record trees.
+const (
+	// MaxRecordSize bounds one record file.
+	MaxRecordSize = 16 << 20
+	// MaxRecords bounds the records BuildZips reads in all.
+	MaxRecords = 2_000_000
+)
+
+// ZipStats says what BuildZips wrote.
+type ZipStats struct {
+	// Records counts the records written into each ecosystem's zip (a
+	// record naming two ecosystems counts in both).
+	Records map[string]int
+	// Files counts the record files read.
+	Files int
+	// Duplicates lists record ids met more than once; the first one read
+	// is kept.
+	Duplicates []string
+	// Skipped lists files that are not OSV records, with the reason.
+	Skipped []string
+}
+
+// BuildZips reads OSV records (JSON, or YAML as PyPA publishes them) from
+// the files and directories in srcs and writes them as osv.dev exports
+// them: one DIR/<ecosystem>/all.zip per ecosystem, each holding
+// <id>.json for every record whose affected entries name that ecosystem
+// (the part of "Debian:12" before the colon). YAML records are converted
+// with the same converter pave's OSV feed uses, so both scanners read
+// identical JSON. Zips are deterministic: entries sorted, fixed times.
+func BuildZips(ctx context.Context, dir string, srcs []string) (*ZipStats, error) {
+	st := &ZipStats{Records: map[string]int{}}
+	byEco := map[string]map[string][]byte{} // ecosystem → id → JSON
+	seen := map[string]bool{}
+	add := func(path string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ext := strings.ToLower(filepath.Ext(path))
+		if ext != ".json" && ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		st.Files++
+		if st.Files > MaxRecords {
+			return fmt.Errorf("more than %d record files", MaxRecords)
+		}
+		data, err := readBounded(path, MaxRecordSize)
+		if err != nil {
+			return err
+		}
+		if ext != ".json" {
+			if data, err = osvfeed.YAMLToJSON(data); err != nil {
+				st.Skipped = append(st.Skipped, fmt.Sprintf("%s: %v", path, err))
+				return nil
+			}
+		}
+		var rec struct {
+			ID       string `json:"id"`
+			Affected []struct {
+				Package struct {
+					Ecosystem string `json:"ecosystem"`
+				} `json:"package"`
+			} `json:"affected"`
+		}
+		if err := json.Unmarshal(data, &rec); err != nil || rec.ID == "" {
+			why := "no id"
+			if err != nil {
+				why = err.Error()
+			}
+			st.Skipped = append(st.Skipped, fmt.Sprintf("%s: not an OSV record: %s", path, why))
+			return nil
+		}
+		if seen[rec.ID] {
+			st.Duplicates = append(st.Duplicates, rec.ID)
+			return nil
+		}
+		seen[rec.ID] = true
+		for _, a := range rec.Affected {
+			eco, _, _ := strings.Cut(a.Package.Ecosystem, ":")
+			if eco == "" {
+				continue
+			}
+			if byEco[eco] == nil {
+				byEco[eco] = map[string][]byte{}
+			}
+			byEco[eco][rec.ID] = data
+		}
+		return nil
+	}
+	for _, src := range srcs {
+		err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !d.Type().IsRegular() {
+				return nil
+			}
+			return add(path)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("accuracy: read records: %w", err)
+		}
+	}
+	for eco, recs := range byEco {
+		if err := writeZip(filepath.Join(dir, eco, "all.zip"), recs); err != nil {
+			return nil, err
+		}
+		st.Records[eco] = len(recs)
+	}
+	slices.Sort(st.Duplicates)
+	return st, nil
+}
+
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return data, nil
+}
+
+// zipTime is the modification time of every zip entry, so that the same
+// records make the same bytes.
+var zipTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func writeZip(path string, recs map[string][]byte) (err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	ids := make([]string, 0, len(recs))
+	for id := range recs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: id + ".json", Method: zip.Deflate, Modified: zipTime})
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(recs[id]); err != nil {
+			return err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// ReadZipRecords returns the records with the given ids from the
+// all.zip files under dir (as BuildZips writes them), keyed by id.
+func ReadZipRecords(dir string, ids map[string]bool) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	zips, err := filepath.Glob(filepath.Join(dir, "*", "all.zip"))
+	if err != nil {
+		return nil, err
+	}
+	for _, z := range zips {
+		zr, err := zip.OpenReader(z)
+		if err != nil {
+			return nil, fmt.Errorf("accuracy: %s: %w", z, err)
+		}
+		for _, f := range zr.File {
+			id := strings.TrimSuffix(f.Name, ".json")
+			if !ids[id] || out[id] != nil {
+				continue
+			}
+			if f.UncompressedSize64 > MaxRecordSize {
+				continue
+			}
+			rc, err := f.Open()
+			if err != nil {
+				zr.Close()
+				return nil, err
+			}
+			data, err := io.ReadAll(io.LimitReader(rc, MaxRecordSize))
+			rc.Close()
+			if err != nil {
+				zr.Close()
+				return nil, fmt.Errorf("accuracy: %s: %s: %w", z, f.Name, err)
+			}
+			out[id] = data
+		}
+		zr.Close()
+	}
+	if len(out) == 0 && len(ids) > 0 {
+		return out, errors.New("accuracy: none of the records found")
+	}
+	return out, nil
+}
+
+// ConvertDebianLists runs pave's Debian feed parser over the DSA, DLA and
+// DTSA lists under root (root/DSA/list, ...) and writes the OSV records it
+// makes to dir/Debian/all.zip, so that osv-scanner, which reads Debian
+// advisories only as OSV, sees exactly what pave's debian feed imports.
+// It returns the number of records written.
+func ConvertDebianLists(ctx context.Context, dir, root string) (int, error) {
+	var col feed.Collector
+	p := debian.NewList()
+	for _, kind := range []string{"DSA", "DLA", "DTSA"} {
+		name := kind + "/list"
+		f, err := os.Open(filepath.Join(root, kind, "list"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		err = p.Parse(ctx, name, f, &col)
+		f.Close()
+		if err != nil {
+			return 0, fmt.Errorf("accuracy: %s: %w", name, err)
+		}
+	}
+	recs := map[string][]byte{}
+	for i := range col.Advisories {
+		r := &col.Advisories[i]
+		data, err := json.Marshal(r)
+		if err != nil {
+			return 0, fmt.Errorf("accuracy: %s: %w", r.ID, err)
+		}
+		recs[r.ID] = data
+	}
+	return len(recs), writeZip(filepath.Join(dir, "Debian", "all.zip"), recs)
+}
