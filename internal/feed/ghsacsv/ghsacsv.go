@@ -207,7 +207,7 @@ func addRow(groups map[string]*group, eco string, row []string) error {
 			return fmt.Errorf("published: %q is not an RFC 3339 time", published)
 		}
 		g = &group{
-			rec:      osv.Record{ID: id, Modified: t, Published: &t, Summary: summary},
+			rec:      osv.Record{ID: id, Modified: t, Published: &t, Summary: summary, Withdrawn: withdrawn(summary, t)},
 			severity: severity,
 			cwes:     cweIDs,
 		}
@@ -219,6 +219,17 @@ func addRow(groups map[string]*group, eco string, row []string) error {
 		}
 	}
 	g.rec.Affected = append(g.rec.Affected, aff)
+	return nil
+}
+
+// withdrawn recognises the advisories GitHub has withdrawn: their titles
+// are rewritten to "Withdrawn: …", or "Duplicate Advisory: …" for a
+// duplicate of another advisory (which is reported under its own id). The
+// CSV has no withdrawal date, so the publication time stands in for it.
+func withdrawn(summary string, published time.Time) *time.Time {
+	if strings.HasPrefix(summary, "Withdrawn:") || strings.HasPrefix(summary, "Duplicate Advisory:") {
+		return &published
+	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -286,4 +287,21 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
+
+func TestWithdrawn(t *testing.T) {
+	pub := time.Date(2023, 6, 26, 21, 30, 58, 0, time.UTC)
+	for _, tc := range []struct {
+		summary string
+		want    bool
+	}{
+		{"Duplicate Advisory: jQuery Cross Site Scripting vulnerability", true},
+		{"Withdrawn: Arbitrary code execution in lodash", true},
+		{"Prototype Pollution in lodash", false},
+		{"Advisory about withdrawn: tokens", false},
+	} {
+		if got := withdrawn(tc.summary, pub); (got != nil) != tc.want {
+			t.Errorf("withdrawn(%q) = %v, want %v", tc.summary, got, tc.want)
+		}
+	}
 }
