@@ -228,3 +228,49 @@ func BenchmarkOpen(b *testing.B) {
 		db.Close()
 	}
 }
+
+// TestMergeSameID: feeds that publish one entry per package under one id
+// (Alpine's secdb, Debian's tracker) keep every part; a later version of a
+// record replaces an earlier one.
+func TestMergeSameID(t *testing.T) {
+	mk := func(pkg string, mod time.Time, fixed string) *osv.Record {
+		return &osv.Record{ID: "ALPINE-CVE-2019-14697", Modified: mod, Upstream: []string{"CVE-2019-14697"},
+			Affected: []osv.Affected{{Package: osv.Package{Ecosystem: "Alpine:v3.10", Name: pkg},
+				Ranges: []osv.Range{{Type: osv.RangeEcosystem, Events: []osv.Event{{Introduced: "0"}, {Fixed: fixed}}}}}}}
+	}
+	var zero time.Time
+	later := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := NewWriter(Meta{Built: later})
+	for _, r := range []*osv.Record{mk("musl", zero, "1.1.22-r3"), mk("musl-utils", zero, "1.1.22-r3"), mk("musl", zero, "1.1.22-r3")} {
+		if _, err := w.Advisory("alpine", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	db, err := openBytes(buf.Bytes(), OpenOptions{SkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range []string{"musl", "musl-utils"} {
+		got, err := db.Advisories("Alpine:v3.10", pkg)
+		if err != nil || len(got) != 1 || len(got[0].Record.Affected) != 2 {
+			t.Errorf("%s: %d advisories (%v); want 1 with both packages", pkg, len(got), err)
+		}
+	}
+
+	// A newer version replaces; an older one is dropped.
+	w = NewWriter(Meta{Built: later})
+	w.Advisory("alpine", mk("musl", zero, "1.1.22-r3"))
+	w.Advisory("alpine", mk("musl", later, "1.1.22-r4"))
+	w.Advisory("alpine", mk("musl", zero, "1.1.22-r2"))
+	buf.Reset()
+	w.WriteTo(&buf, nil)
+	db, _ = openBytes(buf.Bytes(), OpenOptions{SkipVerify: true})
+	got, _ := db.Advisories("Alpine", "musl")
+	if len(got) != 1 || got[0].Record.Affected[0].Ranges[0].Events[1].Fixed != "1.1.22-r4" || len(got[0].Record.Affected) != 1 {
+		t.Errorf("got %+v, want only the later record", got)
+	}
+}

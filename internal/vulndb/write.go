@@ -29,7 +29,7 @@ type stored struct {
 	source string
 	id     string
 	mod    int64
-	json   []byte
+	rec    *osv.Record
 	keys   []string // package key prefixes
 }
 
@@ -45,6 +45,13 @@ func (w *Writer) AddSource(s SourceInfo) { w.meta.Sources = append(w.meta.Source
 
 // Advisory adds one record from source. Withdrawn records and records
 // with no affected package are counted and left out.
+//
+// A record whose source and id were seen before replaces the earlier one
+// when it was modified later, and is dropped when it is older. With the
+// same modification time the two are parts of one advisory (feeds such as
+// Debian's tracker and Alpine's secdb publish one entry per package and
+// release under the same id) and are merged: affected entries, aliases,
+// upstream, related ids and references are joined.
 func (w *Writer) Advisory(source string, r *osv.Record) (added bool, err error) {
 	if r.ID == "" {
 		return false, fmt.Errorf("record without id")
@@ -56,32 +63,80 @@ func (w *Writer) Advisory(source string, r *osv.Record) (added bool, err error) 
 		w.meta.Counts.Withdrawn++
 		return false, nil
 	}
+	id := source + "\x00" + r.ID
+	mod := r.Modified.UnixNano()
+	rec := r
+	old, seen := w.records[id]
+	switch {
+	case seen && old.mod > mod:
+		return false, nil
+	case seen && old.mod == mod:
+		rec = merge(old.rec, r)
+	default:
+		c := *r
+		rec = &c
+	}
+	keys, err := packageKeys(rec)
+	if err != nil || len(keys) == 0 {
+		return false, err
+	}
+	w.records[id] = &stored{source: source, id: r.ID, mod: mod, rec: rec, keys: keys}
+	return !seen, nil
+}
+
+func packageKeys(r *osv.Record) ([]string, error) {
 	var keys []string
 	for _, a := range r.Affected {
 		if a.Package.Ecosystem == "" || a.Package.Name == "" {
 			continue
 		}
 		if strings.ContainsRune(a.Package.Name, 0) || strings.ContainsRune(a.Package.Ecosystem, 0) {
-			return false, fmt.Errorf("record %s: NUL in package name", r.ID)
+			return nil, fmt.Errorf("record %s: NUL in package name", r.ID)
 		}
 		keys = append(keys, packageKey(a.Package.Ecosystem, a.Package.Name))
 	}
-	if len(keys) == 0 {
-		return false, nil
-	}
 	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	id := source + "\x00" + r.ID
-	mod := r.Modified.UnixNano()
-	if old, ok := w.records[id]; ok && old.mod > mod {
-		return false, nil
+	return slices.Compact(keys), nil
+}
+
+// merge joins two parts of one advisory into a new record.
+func merge(a, b *osv.Record) *osv.Record {
+	out := *a
+	out.Affected = slices.Clone(a.Affected)
+	have := map[string]bool{}
+	for _, x := range out.Affected {
+		k, _ := json.Marshal(x)
+		have[string(k)] = true
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return false, err
+	for _, x := range b.Affected {
+		k, _ := json.Marshal(x)
+		if !have[string(k)] {
+			have[string(k)] = true
+			out.Affected = append(out.Affected, x)
+		}
 	}
-	w.records[id] = &stored{source: source, id: r.ID, mod: mod, json: b, keys: keys}
-	return true, nil
+	union := func(x, y []string) []string {
+		z := append(slices.Clone(x), y...)
+		slices.Sort(z)
+		return slices.Compact(z)
+	}
+	out.Aliases = union(a.Aliases, b.Aliases)
+	out.Upstream = union(a.Upstream, b.Upstream)
+	out.Related = union(a.Related, b.Related)
+	refs := slices.Clone(a.References)
+	for _, r := range b.References {
+		if !slices.Contains(refs, r) {
+			refs = append(refs, r)
+		}
+	}
+	out.References = refs
+	if out.Summary == "" {
+		out.Summary = b.Summary
+	}
+	if out.Details == "" {
+		out.Details = b.Details
+	}
+	return &out
 }
 
 func (w *Writer) cve(id string) *CVEInfo {
@@ -131,8 +186,12 @@ func (w *Writer) WriteTo(out io.Writer, key *PrivateKey) (Meta, error) {
 	var entries []entry
 	pkgs := map[string]bool{}
 	for _, s := range w.records {
+		b, err := json.Marshal(s.rec)
+		if err != nil {
+			return Meta{}, err
+		}
 		primary := s.keys[0] + s.source + "\x00" + s.id
-		entries = append(entries, entry{primary, s.json})
+		entries = append(entries, entry{primary, b})
 		pkgs[s.keys[0]] = true
 		for _, k := range s.keys[1:] {
 			entries = append(entries, entry{k + s.source + "\x00" + s.id, append([]byte{0}, primary...)})
