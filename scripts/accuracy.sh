@@ -6,9 +6,10 @@
 # 1. The OSV record trees under $DATA (Go vulndb, RustSec, PyPA, AlmaLinux,
 #    GHSA samples) are written as osv.dev exports them,
 #    $ACC/db/osv-scalibr/<ecosystem>/all.zip, the layout osv-scanner's
-#    offline mode reads; Debian's DSA/DLA/DTSA lists go through pave's
-#    own Debian feed parser into Debian/all.zip, since osv-scanner reads
-#    Debian only as OSV. pave's database is built from the same zips.
+#    offline mode reads. Data osv-scanner can read only as OSV goes
+#    through pave's own feed parsers into the zips: Debian's DSA/DLA/DTSA
+#    lists, and the GHSA CSV files (npm, Maven, NuGet). pave's database
+#    is built from the same zips.
 # 2. Inputs: manifests pinning every version the records name (acccmp
 #    inputs), the real npm lockfile fixture, the sample image, and when
 #    present the SBOM benchmark image ($BENCH_IMAGE, scripts/mkbenchimage.sh)
@@ -58,7 +59,9 @@ log "pave $PAVE_REV; $("$OSVSCANNER" --version 2>/dev/null | head -1)"
 rm -rf "$ACC/db"
 "$ACCCMP" zips -o "$DB" "$DATA/golang-vulndb-proxy/data/osv" "$DATA/rustsec-osv/crates" \
 	"$DATA/pypa/vulns" "$DATA/almalinux-osv" "$DATA/ghsa-osv-samples" >"$OUT/zips.tsv"
-"$ACCCMP" debian -o "$DB" "$DATA/debian-dsa-dla-2023/data" >>"$OUT/zips.tsv"
+# Formats osv-scanner cannot read go in through pave's own parsers, as OSV.
+"$ACCCMP" feed -o "$DB" debian-list "$DATA"/debian-dsa-dla-2023/data/{DSA,DLA,DTSA}/list >>"$OUT/zips.tsv"
+"$ACCCMP" feed -o "$DB" ghsa-csv "$DATA"/ghsa-openrewrite-csv-2024/advisories-{npm,maven,nuget}.csv >>"$OUT/zips.tsv"
 cat "$OUT/zips.tsv" >&2
 [[ -s $ACC/k.key ]] || "$PAVE" db keygen -o "$ACC/k" >/dev/null
 feeds=()

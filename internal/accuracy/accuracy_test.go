@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pavesec/pave/internal/feed/ghsacsv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -216,6 +218,36 @@ func TestBuildZipsAndInputs(t *testing.T) {
 	golden(t, "boundary.golden", g.Bytes())
 	if bst.Pairs["PyPI"] != bst.Files["PyPI"] {
 		t.Errorf("PyPI: %d pins in %d files, want one package per file", bst.Pairs["PyPI"], bst.Files["PyPI"])
+	}
+}
+
+func TestConvertFeed(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := BuildZips(context.Background(), dir, []string{"testdata/records/ghsa"}); err != nil {
+		t.Fatal(err)
+	}
+	// The real GHSA CSV rows of lodash's CVE-2021-23337 (GHSA-35jh-r3h4-6jhm).
+	csvPath := filepath.Join(t.TempDir(), "advisories-npm.csv")
+	rows := "CVE-2021-23337,2021-05-06T16:05:51Z,\"Command Injection in lodash\",lodash,0,4.17.21,HIGH,CWE-77;CWE-94\n" +
+		"CVE-2021-23337,2021-05-06T16:05:51Z,\"Command Injection in lodash\",lodash-es,0,4.17.21,HIGH,CWE-77;CWE-94\n"
+	if err := os.WriteFile(csvPath, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	added, err := ConvertFeed(context.Background(), dir, ghsacsv.New(), []string{csvPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{"npm": 1}, added); diff != "" {
+		t.Errorf("added (-want +got):\n%s", diff)
+	}
+	// The zip keeps the GHSA record and gains the converted one.
+	want := []string{"CVE-2021-23337.json", "GHSA-35jh-r3h4-6jhm.json"}
+	if got := zipNames(t, filepath.Join(dir, "npm", "all.zip")); !slices.Equal(got, want) {
+		t.Errorf("npm zip holds %v, want %v", got, want)
+	}
+	// Converting again adds nothing.
+	if added, err := ConvertFeed(context.Background(), dir, ghsacsv.New(), []string{csvPath}); err != nil || len(added) != 0 {
+		t.Errorf("second conversion added %v, %v", added, err)
 	}
 }
 

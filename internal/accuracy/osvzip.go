@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/pavesec/pave/internal/feed"
-	"github.com/pavesec/pave/internal/feed/debian"
 	"github.com/pavesec/pave/internal/feed/osvfeed"
 )
 
@@ -224,37 +223,91 @@ func ReadZipRecords(dir string, ids map[string]bool) (map[string]json.RawMessage
 	return out, nil
 }
 
-// ConvertDebianLists runs pave's Debian feed parser over the DSA, DLA and
-// DTSA lists under root (root/DSA/list, ...) and writes the OSV records it
-// makes to dir/Debian/all.zip, so that osv-scanner, which reads Debian
-// advisories only as OSV, sees exactly what pave's debian feed imports.
-// It returns the number of records written.
-func ConvertDebianLists(ctx context.Context, dir, root string) (int, error) {
+// ConvertFeed runs one of pave's feed parsers (Debian's DSA/DLA/DTSA
+// lists, the GHSA CSV files) over files and adds the OSV records it
+// makes to dir/<ecosystem>/all.zip, so that osv-scanner, which reads
+// only OSV, sees exactly what pave's feed imports. A zip already there
+// keeps its records; a record whose id it holds is not added again. It
+// returns the records added per ecosystem.
+func ConvertFeed(ctx context.Context, dir string, p feed.Parser, files []string) (map[string]int, error) {
 	var col feed.Collector
-	p := debian.NewList()
-	for _, kind := range []string{"DSA", "DLA", "DTSA"} {
-		name := kind + "/list"
-		f, err := os.Open(filepath.Join(root, kind, "list"))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
+	for _, path := range files {
+		f, err := os.Open(path)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		err = p.Parse(ctx, name, f, &col)
+		// The parser matches on the path as the feed lays it out
+		// ("DSA/list", "advisories-npm.csv").
+		name := filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(path)), filepath.Base(path)))
+		err = p.Parse(ctx, name, io.LimitReader(f, 1<<30), &col)
 		f.Close()
 		if err != nil {
-			return 0, fmt.Errorf("accuracy: %s: %w", name, err)
+			return nil, fmt.Errorf("accuracy: %s: %w", path, err)
 		}
 	}
-	recs := map[string][]byte{}
+	byEco := map[string]map[string][]byte{}
 	for i := range col.Advisories {
 		r := &col.Advisories[i]
 		data, err := json.Marshal(r)
 		if err != nil {
-			return 0, fmt.Errorf("accuracy: %s: %w", r.ID, err)
+			return nil, fmt.Errorf("accuracy: %s: %w", r.ID, err)
 		}
-		recs[r.ID] = data
+		for _, a := range r.Affected {
+			eco, _, _ := strings.Cut(a.Package.Ecosystem, ":")
+			if eco == "" {
+				continue
+			}
+			if byEco[eco] == nil {
+				byEco[eco] = map[string][]byte{}
+			}
+			byEco[eco][r.ID] = data
+		}
 	}
-	return len(recs), writeZip(filepath.Join(dir, "Debian", "all.zip"), recs)
+	added := map[string]int{}
+	for eco, recs := range byEco {
+		path := filepath.Join(dir, eco, "all.zip")
+		old, err := readZip(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		for id, data := range recs {
+			if _, ok := old[id]; !ok {
+				if old == nil {
+					old = map[string][]byte{}
+				}
+				old[id] = data
+				added[eco]++
+			}
+		}
+		if err := writeZip(path, old); err != nil {
+			return nil, err
+		}
+	}
+	return added, nil
+}
+
+// readZip returns the records of one all.zip by id.
+func readZip(path string) (map[string][]byte, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	out := map[string][]byte{}
+	for _, f := range zr.File {
+		if f.UncompressedSize64 > MaxRecordSize {
+			return nil, fmt.Errorf("accuracy: %s: %s is larger than %d bytes", path, f.Name, MaxRecordSize)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, MaxRecordSize))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("accuracy: %s: %s: %w", path, f.Name, err)
+		}
+		out[strings.TrimSuffix(f.Name, ".json")] = data
+	}
+	return out, nil
 }

@@ -3,7 +3,7 @@
 // osv-scanner's.
 //
 //	acccmp zips -o DIR SRC...                 write DIR/<ecosystem>/all.zip
-//	acccmp debian -o DIR LISTROOT                 write DIR/Debian/all.zip from DSA/DLA/DTSA lists
+//	acccmp feed -o DIR debian-list|ghsa-csv FILE... add what pave's feed parser makes of FILEs as OSV
 //	acccmp inputs -db DIR -o OUT [-listed N]        write manifests pinning every version the records name
 //	acccmp compare -pave P.json -osv O.json [-db DIR] [-grouping]
 //
@@ -21,6 +21,9 @@ import (
 	"strings"
 
 	"github.com/pavesec/pave/internal/accuracy"
+	"github.com/pavesec/pave/internal/feed"
+	"github.com/pavesec/pave/internal/feed/debian"
+	"github.com/pavesec/pave/internal/feed/ghsacsv"
 )
 
 func main() {
@@ -61,20 +64,36 @@ func run(ctx context.Context, args []string) error {
 			fmt.Fprintln(os.Stderr, "skipped:", s)
 		}
 		return nil
-	case "debian":
-		fs := flag.NewFlagSet("debian", flag.ContinueOnError)
+	case "feed":
+		fs := flag.NewFlagSet("feed", flag.ContinueOnError)
 		out := fs.String("o", "", "output `DIR`")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		if *out == "" || fs.NArg() != 1 {
-			return fmt.Errorf("usage: acccmp debian -o DIR LISTROOT")
+		if *out == "" || fs.NArg() < 2 {
+			return fmt.Errorf("usage: acccmp feed -o DIR debian-list|ghsa-csv FILE...")
 		}
-		n, err := accuracy.ConvertDebianLists(ctx, *out, fs.Arg(0))
+		var p feed.Parser
+		switch fs.Arg(0) {
+		case "debian-list":
+			p = debian.NewList()
+		case "ghsa-csv":
+			p = ghsacsv.New()
+		default:
+			return fmt.Errorf("unknown feed %q (debian-list, ghsa-csv)", fs.Arg(0))
+		}
+		added, err := accuracy.ConvertFeed(ctx, *out, p, fs.Args()[1:])
 		if err != nil {
 			return err
 		}
-		fmt.Printf("Debian\t%d\n", n)
+		ecos := make([]string, 0, len(added))
+		for e := range added {
+			ecos = append(ecos, e)
+		}
+		slices.Sort(ecos)
+		for _, e := range ecos {
+			fmt.Printf("%s\t+%d (%s)\n", e, added[e], fs.Arg(0))
+		}
 		return nil
 	case "inputs":
 		fs := flag.NewFlagSet("inputs", flag.ContinueOnError)
