@@ -146,20 +146,20 @@ func runDB(ctx context.Context, e *env, args []string) error {
 	return usageErr("unknown db command %q (run 'pave db -h')", args[0])
 }
 
-// parseFlags parses a subcommand's flags with one-line errors; help goes
-// to stdout.
-func parseFlags(e *env, fs *flag.FlagSet, usageLine string, args []string) (bool, error) {
+// parseFlags parses a command's flags (flags may follow positional
+// arguments) with one-line errors; -h prints usage and the flags on
+// stdout. cmd is the command as typed ("db build"), usage what follows it.
+func parseFlags(e *env, fs *flag.FlagSet, cmd, usage string, args []string) (help bool, err error) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	if err := fs.Parse(interleave(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(e.stdout, "Usage: %s\n\nFlags:\n", usageLine)
+			fmt.Fprintf(e.stdout, "Usage: pave %s %s\n\nFlags:\n", cmd, usage)
 			fs.SetOutput(e.stdout)
 			fs.PrintDefaults()
 			return true, nil
 		}
-		f := strings.Fields(usageLine)
-		return false, usageErr("%v (run '%s -h')", err, strings.Join(f[:min(3, len(f))], " "))
+		return false, usageErr("%v (run 'pave %s -h')", err, cmd)
 	}
 	return false, nil
 }
@@ -174,7 +174,7 @@ func runDBBuild(ctx context.Context, e *env, args []string) error {
 	offline := fs.Bool("offline", false, "forbid network access: every input must be a local path")
 	tempDir := fs.String("temp-dir", "", "parent `DIR` for downloads")
 	strict := fs.Bool("strict", false, "fail when any feed file cannot be parsed")
-	if help, err := parseFlags(e, fs, "pave db build [flags] [FEED=LOCATION ...]", args); help || err != nil {
+	if help, err := parseFlags(e, fs, "db build", "[flags] [FEED=LOCATION ...]", args); help || err != nil {
 		return err
 	}
 	var inputs []vulndb.Input
@@ -264,7 +264,7 @@ func runDBVerify(_ context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("db verify", flag.ContinueOnError)
 	var f dbFlags
 	f.register(fs)
-	if help, err := parseFlags(e, fs, "pave db verify [--db FILE] [--db-key KEY]", args); help || err != nil {
+	if help, err := parseFlags(e, fs, "db verify", "[--db FILE] [--db-key KEY]", args); help || err != nil {
 		return err
 	}
 	if fs.NArg() == 1 && f.path == "" {
@@ -293,7 +293,7 @@ func runDBInfo(_ context.Context, e *env, args []string) error {
 	var f dbFlags
 	f.register(fs)
 	format := fs.String("format", "table", "table or json")
-	if help, err := parseFlags(e, fs, "pave db info [--db FILE] [--format table|json]", args); help || err != nil {
+	if help, err := parseFlags(e, fs, "db info", "[--db FILE] [--format table|json]", args); help || err != nil {
 		return err
 	}
 	if fs.NArg() == 1 && f.path == "" {
@@ -372,7 +372,7 @@ func runDBUpdate(ctx context.Context, e *env, args []string) error {
 	offline := fs.Bool("offline", false, "forbid network access (update then only rebuilds from local sources)")
 	rebuild := fs.Bool("rebuild", false, "rebuild from the feeds given as FEED=LOCATION arguments (or every feed's default URLs) instead of downloading")
 	keyFile := fs.String("key", "", "with --rebuild: the signing key `FILE`")
-	if help, err := parseFlags(e, fs, "pave db update [flags] [FEED=LOCATION ...]", args); help || err != nil {
+	if help, err := parseFlags(e, fs, "db update", "[flags] [FEED=LOCATION ...]", args); help || err != nil {
 		return err
 	}
 	dest, _ := f.dbPath()
@@ -451,7 +451,7 @@ func runDBUpdate(ctx context.Context, e *env, args []string) error {
 func runDBKeygen(_ context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("db keygen", flag.ContinueOnError)
 	prefix := fs.String("o", "pave-db", "write `PREFIX`.key (private, mode 0600) and PREFIX.pub")
-	if help, err := parseFlags(e, fs, "pave db keygen [-o PREFIX]", args); help || err != nil {
+	if help, err := parseFlags(e, fs, "db keygen", "[-o PREFIX]", args); help || err != nil {
 		return err
 	}
 	priv, pub, id, err := vulndb.GenerateKey()

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -71,16 +70,8 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 		vf.register(fs)
 	}
 	// Errors are one line (reported by Main); usage only when asked for.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	if err := fs.Parse(interleave(fs, args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(e.stdout, "Usage: pave %s [flags] TARGET\n\nFlags:\n", name)
-			fs.SetOutput(e.stdout)
-			fs.PrintDefaults()
-			return nil
-		}
-		return usageErr("%v (run 'pave %s -h')", err, name)
+	if help, err := parseFlags(e, fs, name, "[flags] TARGET", args); help || err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErr("%s needs exactly one TARGET (run 'pave %s -h')", name, name)
