@@ -227,10 +227,7 @@ func runDBBuild(ctx context.Context, e *env, args []string) error {
 		Client:  &http.Client{Timeout: 30 * time.Minute},
 	})
 	if err != nil {
-		if errors.Is(err, vulndb.ErrOffline) || errors.Is(err, os.ErrNotExist) {
-			return &exitError{code: ExitInput, err: err}
-		}
-		return &exitError{code: ExitInput, err: err}
+		return &exitError{code: ExitInput, err: err} // an unreadable, refused or offline input
 	}
 	meta, err := w.WriteTo(o.w, key)
 	if err != nil {
@@ -323,7 +320,7 @@ func runDBInfo(_ context.Context, e *env, args []string) error {
 		if db.Signer() != nil {
 			out.Signer = db.Signer().ID
 		}
-		out.Meta.Tables = vulndb.Meta{}.Tables
+		out.Meta.Tables = vulndb.Meta{}.Tables // block indexes are not for people
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
