@@ -172,7 +172,15 @@ func byInterval(cmp vercmp.Comparer, evs []ev) ([]ev, bool) {
 			if !open {
 				return nil, false
 			}
-			ivs[len(ivs)-1] = append(ivs[len(ivs)-1], e)
+			// An interval that ends before it starts (GHSA's npm
+			// "introduced: 4.0.0-beta1, fixed: 4.0.0-beta.11", which
+			// npm's ordering inverts) says at least that its introduced
+			// version is affected; the timeline walk keeps that.
+			iv := ivs[len(ivs)-1]
+			if iv[0].ver != "0" && cmp.Compare(iv[0].ver, e.ver) > 0 {
+				return nil, false
+			}
+			ivs[len(ivs)-1] = append(iv, e)
 			open = false
 		}
 	}

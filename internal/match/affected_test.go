@@ -70,9 +70,16 @@ func TestInRange(t *testing.T) {
 		{"i:1.3.0 f:1.4.0 i:1.2.2 f:1.3.0", "1.3.0", true, "1.4.0"},
 		{"i:1.3.0 f:1.4.0 i:1.2.2 f:1.3.0", "1.2.9", true, "1.3.0"},
 		{"i:1.3.0 f:1.4.0 i:1.2.2 f:1.3.0", "1.4.0", false, ""},
+		// An interval that ends before it starts keeps the timeline walk,
+		// which holds its introduced version affected (GHSA-82jv-9wjw-pqh6,
+		// derby; GHSA-4627-w373-375v, the malicious grunt-radical 0.0.14).
+		{"i:4.0.0-beta1 f:4.0.0-beta.11", "4.0.0-beta1", true, ""},
+		{"i:0.0.14 f:0.0.13", "0.0.14", true, ""},
+		{"i:0.0.14 f:0.0.13", "0.0.13", false, ""},
 		// Events that do not pair up fall back to the timeline walk.
 		{"i:0 i:1.0.0 f:2.0.0", "1.5.0", true, "2.0.0"},
 		{"i:0 f:1.0.0 f:2.0.0", "1.5.0", false, ""},
+		{"f:1.0.0 i:0", "0.5.0", true, "1.0.0"},
 	}
 	c, err := vercmp.For("SEMVER")
 	if err != nil {
