@@ -8,8 +8,8 @@
 #    $ACC/db/osv-scalibr/<ecosystem>/all.zip, the layout osv-scanner's
 #    offline mode reads. Data osv-scanner can read only as OSV goes
 #    through pave's own feed parsers into the zips: Debian's DSA/DLA/DTSA
-#    lists, and the GHSA CSV files (npm, Maven, NuGet). pave's database
-#    is built from the same zips.
+#    lists, the GHSA CSV files (npm, Maven, NuGet) and RubySec's gem
+#    advisories. pave's database is built from the same zips.
 # 2. Inputs: manifests pinning every version the records name (acccmp
 #    inputs), the real npm lockfile fixture, the sample image, and when
 #    present the SBOM benchmark image ($BENCH_IMAGE, scripts/mkbenchimage.sh)
@@ -62,6 +62,11 @@ rm -rf "$ACC/db"
 # Formats osv-scanner cannot read go in through pave's own parsers, as OSV.
 "$ACCCMP" feed -o "$DB" debian-list "$DATA"/debian-dsa-dla-2023/data/{DSA,DLA,DTSA}/list >>"$OUT/zips.tsv"
 "$ACCCMP" feed -o "$DB" ghsa-csv "$DATA"/ghsa-openrewrite-csv-2024/advisories-{npm,maven,nuget}.csv >>"$OUT/zips.tsv"
+"$ACCCMP" feed -o "$DB" rubysec "$DATA/rubysec/gems" >>"$OUT/zips.tsv"
+# osv-scanner's offline mode reports nothing at all when one ecosystem of
+# the input has no zip: the others get an empty one.
+"$ACCCMP" empty -o "$DB" Alpine Ubuntu Packagist Pub Hex CRAN Hackage ConanCenter SwiftURL GIT \
+	"Red Hat" "Rocky Linux" openSUSE SUSE Wolfi Chainguard Bitnami >>"$OUT/zips.tsv"
 cat "$OUT/zips.tsv" >&2
 [[ -s $ACC/k.key ]] || "$PAVE" db keygen -o "$ACC/k" >/dev/null
 feeds=()
@@ -99,8 +104,8 @@ each package and prints where a tool differs from the verdict.
 A version is affected when a record lists it, or when it lies in a
 SEMVER or ECOSYSTEM range read as the OSV schema means it: intervals
 [introduced, fixed) or [introduced, last_affected], paired in record
-order, or, when the events do not pair up, the schema's sorted timeline
-walk. PyPI versions are ordered by `packaging` (PEP 440); the others by
+order, or, when the events do not pair up (or an interval ends before it
+starts), the schema's sorted timeline walk. PyPI versions are ordered by `packaging` (PEP 440); the others by
 SemVer 2.0.0. A version either ordering rejects is "undecided".
 """
 import functools, glob, json, re, sys, zipfile
@@ -155,7 +160,8 @@ def in_range(cmp, events, v):
             ok = ok and open_ is None
             open_ = x
         else:
-            ok = ok and open_ is not None
+            # An interval that ends before it starts does not pair up.
+            ok = ok and open_ is not None and (open_ == '0' or cmp(open_, x) <= 0)
             pairs.append((open_, k, x))
             open_ = None
     if ok:

@@ -231,18 +231,37 @@ func ReadZipRecords(dir string, ids map[string]bool) (map[string]json.RawMessage
 // returns the records added per ecosystem.
 func ConvertFeed(ctx context.Context, dir string, p feed.Parser, files []string) (map[string]int, error) {
 	var col feed.Collector
-	for _, path := range files {
+	parse := func(path string) error {
 		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := p.Parse(ctx, feedName(path), io.LimitReader(f, 1<<30), &col); err != nil {
+			return fmt.Errorf("accuracy: %s: %w", path, err)
+		}
+		return nil
+	}
+	for _, path := range files {
+		st, err := os.Stat(path)
 		if err != nil {
 			return nil, err
 		}
-		// The parser matches on the path as the feed lays it out
-		// ("DSA/list", "advisories-npm.csv").
-		name := filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(path)), filepath.Base(path)))
-		err = p.Parse(ctx, name, io.LimitReader(f, 1<<30), &col)
-		f.Close()
+		if !st.IsDir() {
+			if err := parse(path); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// A directory: the files the parser claims.
+		err = filepath.WalkDir(path, func(q string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() || !p.Match(feedName(q)) {
+				return err
+			}
+			return parse(q)
+		})
 		if err != nil {
-			return nil, fmt.Errorf("accuracy: %s: %w", path, err)
+			return nil, err
 		}
 	}
 	byEco := map[string]map[string][]byte{}
@@ -284,6 +303,34 @@ func ConvertFeed(ctx context.Context, dir string, p feed.Parser, files []string)
 		}
 	}
 	return added, nil
+}
+
+// feedName is the path a feed parser sees: the last three elements, as
+// the feed lays its files out ("data/DSA/list", "gems/rack/CVE-x.yml").
+func feedName(path string) string {
+	parts := strings.Split(filepath.ToSlash(path), "/")
+	if len(parts) > 3 {
+		parts = parts[len(parts)-3:]
+	}
+	return strings.Join(parts, "/")
+}
+
+// Empty writes an empty dir/<ecosystem>/all.zip for each ecosystem that
+// has none: osv-scanner's offline mode gives up on every package, and
+// reports nothing, when one ecosystem present in the input has no zip.
+func Empty(dir string, ecosystems []string) ([]string, error) {
+	var made []string
+	for _, e := range ecosystems {
+		path := filepath.Join(dir, e, "all.zip")
+		if _, err := os.Stat(path); err == nil {
+			continue
+		}
+		if err := writeZip(path, nil); err != nil {
+			return nil, err
+		}
+		made = append(made, e)
+	}
+	return made, nil
 }
 
 // readZip returns the records of one all.zip by id.

@@ -3,7 +3,8 @@
 // osv-scanner's.
 //
 //	acccmp zips -o DIR SRC...                 write DIR/<ecosystem>/all.zip
-//	acccmp feed -o DIR debian-list|ghsa-csv FILE... add what pave's feed parser makes of FILEs as OSV
+//	acccmp feed -o DIR debian-list|ghsa-csv|rubysec FILE|DIR...  add what pave's feed parser makes of them, as OSV
+//	acccmp empty -o DIR ECOSYSTEM...            an empty all.zip for each ecosystem without one
 //	acccmp inputs -db DIR -o OUT [-listed N]        write manifests pinning every version the records name
 //	acccmp compare -pave P.json -osv O.json [-db DIR] [-grouping]
 //
@@ -24,6 +25,7 @@ import (
 	"github.com/pavesec/pave/internal/feed"
 	"github.com/pavesec/pave/internal/feed/debian"
 	"github.com/pavesec/pave/internal/feed/ghsacsv"
+	"github.com/pavesec/pave/internal/feed/rubysec"
 )
 
 func main() {
@@ -71,7 +73,7 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		if *out == "" || fs.NArg() < 2 {
-			return fmt.Errorf("usage: acccmp feed -o DIR debian-list|ghsa-csv FILE...")
+			return fmt.Errorf("usage: acccmp feed -o DIR debian-list|ghsa-csv|rubysec FILE|DIR...")
 		}
 		var p feed.Parser
 		switch fs.Arg(0) {
@@ -79,8 +81,10 @@ func run(ctx context.Context, args []string) error {
 			p = debian.NewList()
 		case "ghsa-csv":
 			p = ghsacsv.New()
+		case "rubysec":
+			p = rubysec.New()
 		default:
-			return fmt.Errorf("unknown feed %q (debian-list, ghsa-csv)", fs.Arg(0))
+			return fmt.Errorf("unknown feed %q (debian-list, ghsa-csv, rubysec)", fs.Arg(0))
 		}
 		added, err := accuracy.ConvertFeed(ctx, *out, p, fs.Args()[1:])
 		if err != nil {
@@ -93,6 +97,20 @@ func run(ctx context.Context, args []string) error {
 		slices.Sort(ecos)
 		for _, e := range ecos {
 			fmt.Printf("%s\t+%d (%s)\n", e, added[e], fs.Arg(0))
+		}
+		return nil
+	case "empty":
+		fs := flag.NewFlagSet("empty", flag.ContinueOnError)
+		out := fs.String("o", "", "output `DIR`")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		made, err := accuracy.Empty(*out, fs.Args())
+		if err != nil {
+			return err
+		}
+		for _, e := range made {
+			fmt.Printf("%s\t0 (empty)\n", e)
 		}
 		return nil
 	case "inputs":
