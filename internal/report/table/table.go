@@ -275,6 +275,13 @@ func writeSummary(out *bytes.Buffer, scan *report.Scan, opts Options) {
 	if tool := strings.TrimSpace(scan.Tool.Name + " " + scan.Tool.Version); tool != "" {
 		kv.row("Tool:", tool)
 	}
+	if db := scan.Database; db != nil {
+		trust := "signed by " + short(db.Signer, 16)
+		if !db.Verified {
+			trust = "NOT VERIFIED"
+		}
+		kv.row("Database:", fmt.Sprintf("%s, built %s, %s", short(db.Digest, 19), db.Built.UTC().Format("2006-01-02 15:04 UTC"), trust))
+	}
 	kv.flush()
 
 	out.WriteByte('\n')
@@ -365,6 +372,14 @@ func plural(n int, one, many string) string {
 func cmpOr(s, def string) string {
 	if s == "" {
 		return def
+	}
+	return s
+}
+
+// short cuts s to n bytes.
+func short(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
 	}
 	return s
 }
