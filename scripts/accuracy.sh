@@ -106,7 +106,8 @@ SEMVER or ECOSYSTEM range read as the OSV schema means it: intervals
 [introduced, fixed) or [introduced, last_affected], paired in record
 order, or, when the events do not pair up (or an interval ends before it
 starts), the schema's sorted timeline walk. PyPI versions are ordered by `packaging` (PEP 440); the others by
-SemVer 2.0.0. A version either ordering rejects is "undecided".
+SemVer 2.0.0. A version either ordering rejects is "undecided"; other
+ecosystems (Maven, RubyGems, ...) are "n/a".
 """
 import functools, glob, json, re, sys, zipfile
 
@@ -254,6 +255,9 @@ for line in sys.stdin:
     if len(f) != 4 or not f[0].startswith('only-'):
         continue
     eco, name, ver = split_key(f[2])
+    if eco not in ('Go', 'PyPI', 'crates.io', 'npm'):
+        print('n/a', line.rstrip('\n'), sep='\t')
+        continue
     out = 'not-affected'
     for i in f[3].split(','):
         if i in recs:

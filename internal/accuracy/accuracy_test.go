@@ -251,6 +251,43 @@ func TestConvertFeed(t *testing.T) {
 	}
 }
 
+// TestConvertFeedCollision: a CVE GHSA describes for an npm package and
+// for a Maven one (advisories-npm.csv line 6, advisories-maven.csv line
+// 214) makes two records with one id; the second is renamed so that
+// pave's one-record-per-id database keeps both, as osv-scanner does.
+func TestConvertFeedCollision(t *testing.T) {
+	dir, src := t.TempDir(), t.TempDir()
+	files := map[string]string{
+		"advisories-npm.csv":   "CVE-2010-5312,2017-10-24T18:33:38Z,\"Cross-site Scripting in jquery-ui\",jquery-ui,1.7.0,1.10.0,MODERATE,CWE-79\n",
+		"advisories-maven.csv": "CVE-2010-5312,2017-10-24T18:33:38Z,\"Cross-site Scripting in jquery-ui\",\"org.webjars.npm:jquery-ui\",1.7.0,1.10.0,MODERATE,CWE-79\n",
+	}
+	var paths []string
+	for name, rows := range files {
+		p := filepath.Join(src, name)
+		if err := os.WriteFile(p, []byte(rows), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	slices.Sort(paths) // maven first
+	if _, err := ConvertFeed(context.Background(), dir, ghsacsv.New(), paths); err != nil {
+		t.Fatal(err)
+	}
+	if got := zipNames(t, filepath.Join(dir, "Maven", "all.zip")); !slices.Equal(got, []string{"CVE-2010-5312.json"}) {
+		t.Errorf("Maven zip holds %v", got)
+	}
+	if got := zipNames(t, filepath.Join(dir, "npm", "all.zip")); !slices.Equal(got, []string{"npm-CVE-2010-5312.json"}) {
+		t.Errorf("npm zip holds %v", got)
+	}
+	recs, err := ReadZipRecords(dir, map[string]bool{"npm-CVE-2010-5312": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(recs["npm-CVE-2010-5312"], []byte(`"aliases":["CVE-2010-5312"]`)) {
+		t.Errorf("renamed record lost its id as an alias: %s", recs["npm-CVE-2010-5312"])
+	}
+}
+
 func TestSpread(t *testing.T) {
 	vs := []string{"a", "b", "c", "d", "e", "f", "g"}
 	tests := []struct {

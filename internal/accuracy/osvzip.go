@@ -17,6 +17,7 @@ import (
 
 	"github.com/pavesec/pave/internal/feed"
 	"github.com/pavesec/pave/internal/feed/osvfeed"
+	"github.com/pavesec/pave/internal/osv"
 )
 
 // Bounds against hostile record trees.
@@ -264,9 +265,26 @@ func ConvertFeed(ctx context.Context, dir string, p feed.Parser, files []string)
 			return nil, err
 		}
 	}
+	// Ids already in the other ecosystems' zips. osv.dev's ids are unique
+	// across ecosystems, and pave's database keeps one record per id and
+	// source (all zips are one "osv" source); the converters name records
+	// by CVE, so a CVE that RubySec and GHSA both describe would reach
+	// osv-scanner twice and pave once. Such a record is renamed
+	// "<ecosystem>-<id>" with its id kept as an alias: the same data for
+	// both tools.
+	taken, err := zipIDs(dir)
+	if err != nil {
+		return nil, err
+	}
 	byEco := map[string]map[string][]byte{}
 	for i := range col.Advisories {
 		r := &col.Advisories[i]
+		eco0, _, _ := strings.Cut(firstEcosystem(r), ":")
+		if owner, ok := taken[r.ID]; ok && owner != eco0 {
+			r.Aliases = append(r.Aliases, r.ID)
+			r.ID = eco0 + "-" + r.ID
+		}
+		taken[r.ID] = eco0
 		data, err := json.Marshal(r)
 		if err != nil {
 			return nil, fmt.Errorf("accuracy: %s: %w", r.ID, err)
@@ -331,6 +349,41 @@ func Empty(dir string, ecosystems []string) ([]string, error) {
 		made = append(made, e)
 	}
 	return made, nil
+}
+
+// firstEcosystem returns the ecosystem of a record's first affected entry.
+func firstEcosystem(r *osv.Record) string {
+	for _, a := range r.Affected {
+		if a.Package.Ecosystem != "" {
+			return a.Package.Ecosystem
+		}
+	}
+	return ""
+}
+
+// zipIDs returns the ids of the records in every dir/<ecosystem>/all.zip,
+// each with the ecosystem whose zip holds it (the first, by name).
+func zipIDs(dir string) (map[string]string, error) {
+	zips, err := filepath.Glob(filepath.Join(dir, "*", "all.zip"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, z := range zips {
+		zr, err := zip.OpenReader(z)
+		if err != nil {
+			return nil, fmt.Errorf("accuracy: %s: %w", z, err)
+		}
+		eco := filepath.Base(filepath.Dir(z))
+		for _, f := range zr.File {
+			id := strings.TrimSuffix(f.Name, ".json")
+			if _, ok := out[id]; !ok {
+				out[id] = eco
+			}
+		}
+		zr.Close()
+	}
+	return out, nil
 }
 
 // readZip returns the records of one all.zip by id.
