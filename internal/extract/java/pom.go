@@ -41,7 +41,9 @@ func (*PomExtractor) Version() int { return 1 }
 // usr/share/maven-repo: <artifact>/<version>/<artifact>-<version>.pom. The
 // "debian" version directory, which Debian adds beside the real one as an
 // alias for whatever version is installed, is skipped: it duplicates the
-// real one under a version that means nothing to an advisory.
+// real one under a version that means nothing to an advisory, and so are
+// the major-version aliases such as "2.x" (jackson-databind/2.x/, from
+// maven-repo-helper's --has-package-version).
 func (*PomExtractor) Match(p string, info fs.FileInfo) bool {
 	rest, ok := cutRepo(p)
 	if !ok || !strings.HasSuffix(rest, ".pom") || (info != nil && info.Size() > maxPomSize) {
@@ -52,8 +54,12 @@ func (*PomExtractor) Match(p string, info fs.FileInfo) bool {
 		return false
 	}
 	artifact, version, file := parts[len(parts)-3], parts[len(parts)-2], parts[len(parts)-1]
-	return version != "debian" && file == artifact+"-"+version+".pom"
+	return !aliasVersion(version) && file == artifact+"-"+version+".pom"
 }
+
+// aliasVersion reports whether a maven-repo version directory is one of
+// Debian's aliases rather than a release.
+func aliasVersion(v string) bool { return v == "debian" || strings.HasSuffix(v, ".x") }
 
 func cutRepo(p string) (string, bool) {
 	if rest, ok := strings.CutPrefix(p, debianMavenRepo); ok {
@@ -123,7 +129,7 @@ func parsePom(data []byte, dirVersion string) ([]inventory.Package, error) {
 	if version == "" || strings.Contains(version, "${") {
 		version = dirVersion
 	}
-	if group == "" || artifact == "" || version == "" || version == "debian" || strings.Contains(group, "${") {
+	if group == "" || artifact == "" || version == "" || aliasVersion(version) || strings.Contains(group, "${") {
 		return nil, nil
 	}
 	pkg := newPackage(group, artifact, version)
