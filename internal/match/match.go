@@ -179,7 +179,7 @@ func (m *matcher) matchOne(p *inventory.Package, in Input, res *Result) ([]findi
 		}
 		if decided && q.distro {
 			judged[r.ID] = true
-			for _, c := range r.CVEs() {
+			for _, c := range r.CVEs(true) {
 				judged[c] = true
 			}
 		}
@@ -188,7 +188,7 @@ func (m *matcher) matchOne(p *inventory.Package, in Input, res *Result) ([]findi
 		}
 	}
 	var out []finding.Finding
-	for _, g := range group(hits) {
+	for _, g := range group(hits, q.distro) {
 		f, err := m.build(p, q, g, in.Target)
 		if err != nil {
 			return nil, nil, err
@@ -227,7 +227,7 @@ func ecosystemSpecific(raw json.RawMessage) (sev string, wontFix bool) {
 // ALSA naming it as upstream or related) joins that CVE. An advisory about
 // several CVEs is folded into their groups when every one of them is
 // reported on its own, and is its own finding otherwise.
-func group(hits []hit) [][]hit {
+func group(hits []hit, distro bool) [][]hit {
 	parent := make([]int, len(hits))
 	for i := range parent {
 		parent[i] = i
@@ -250,7 +250,7 @@ func group(hits []hit) [][]hit {
 	for i, h := range hits {
 		r := h.adv.Record
 		ids := append([]string{r.ID}, r.Aliases...)
-		if cves := r.CVEs(); len(cves) == 1 {
+		if cves := r.CVEs(distro); len(cves) == 1 {
 			ids = append(ids, cves[0])
 		} else if len(cves) > 1 && !strings.HasPrefix(r.ID, "CVE-") {
 			multi[i] = cves
@@ -328,7 +328,7 @@ func (m *matcher) build(p *inventory.Package, q query, g []hit, target finding.T
 		if h.folded {
 			continue
 		}
-		for _, c := range r.CVEs() {
+		for _, c := range r.CVEs(q.distro) {
 			if !slices.Contains(cves, c) {
 				cves = append(cves, c)
 			}

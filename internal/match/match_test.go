@@ -136,6 +136,22 @@ func TestMatch(t *testing.T) {
 			want: []want{{id: "CVE-2021-23337", pkg: "lodash@4.17.20", aliases: []string{"GHSA-35jh-r3h4-6jhm"}, advisories: []string{"ghsa-csv:CVE-2021-23337", "osv:GHSA-35jh-r3h4-6jhm"}, fixed: []string{"4.17.21"}, status: "fixed", severity: finding.High}},
 		},
 		{
+			// RustSec's "related" names a similar Go CVE, not this one.
+			name: "related ids of a language advisory are not its CVEs",
+			pkgs: []inventory.Package{{Name: "webpki", Version: "0.22.1", Ecosystem: inventory.Cargo, Locations: loc}},
+			want: []want{{id: "GHSA-8qv2-5vq6-g2g7", pkg: "webpki@0.22.1", aliases: []string{"RUSTSEC-2023-0052"}, advisories: []string{"osv:RUSTSEC-2023-0052"}, fixed: []string{"0.22.2"}, status: "fixed"}},
+		},
+		{
+			// AlmaLinux lists the CVE an advisory fixes under "related".
+			name:   "a distribution advisory's related CVE is its CVE",
+			distro: &inventory.Distro{ID: "almalinux", VersionID: "8.4"},
+			pkgs: []inventory.Package{
+				{Name: "gupnp", Version: "1.0.6-1.el8", Ecosystem: inventory.RPM, Locations: loc},
+				{Name: "gupnp-devel", Version: "1.0.6-2.el8_4", Ecosystem: inventory.RPM, Locations: loc},
+			},
+			want: []want{{id: "CVE-2021-33516", pkg: "gupnp@1.0.6-1.el8", aliases: []string{"ALSA-2021:2363"}, advisories: []string{"osv:ALSA-2021:2363"}, fixed: []string{"1.0.6-2.el8_4"}, status: "fixed"}},
+		},
+		{
 			name:   "a DSA about several CVEs folds into the per-CVE findings",
 			distro: &inventory.Distro{ID: "debian", VersionID: "11"},
 			pkgs:   []inventory.Package{{Name: "chromium", Version: "108.0.5359.94-1~deb11u1", Ecosystem: inventory.Deb, Locations: loc}},

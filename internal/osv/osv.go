@@ -10,8 +10,9 @@
 //     Affected.EcosystemSpecific["severity"], a lower-case word such as
 //     "low", "medium", "high", "critical", "negligible", "unimportant".
 //   - An advisory that covers several CVEs (DSA, DLA, ALSA) lists them in
-//     Upstream (or Related, as published); Aliases holds only ids of the
-//     very same vulnerability.
+//     Upstream (or Related, as AlmaLinux publishes them); Aliases holds
+//     only ids of the very same vulnerability. Related ids count as covered
+//     CVEs only for distribution advisories (see Record.CVEs).
 //
 // It imports only the standard library.
 package osv
@@ -112,9 +113,14 @@ func BaseEcosystem(eco string) string {
 }
 
 // CVEs returns the CVE ids this record is about: its own id if it is one,
-// then its aliases, upstream and related ids that are CVEs, without
-// duplicates, in that order.
-func (r *Record) CVEs() []string {
+// then its aliases and upstream ids that are CVEs, and, when related is
+// set, its related ids that are CVEs, without duplicates, in that order.
+//
+// Related ids mean different things in different feeds: AlmaLinux lists
+// the CVEs an advisory fixes there, while RustSec and GHSA list merely
+// similar issues (RUSTSEC-2023-0052 relates to a Go CVE). Callers read
+// them only for distribution advisories.
+func (r *Record) CVEs(related bool) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(id string) {
@@ -124,7 +130,11 @@ func (r *Record) CVEs() []string {
 		}
 	}
 	add(r.ID)
-	for _, l := range [][]string{r.Aliases, r.Upstream, r.Related} {
+	lists := [][]string{r.Aliases, r.Upstream}
+	if related {
+		lists = append(lists, r.Related)
+	}
+	for _, l := range lists {
 		for _, id := range l {
 			add(id)
 		}
