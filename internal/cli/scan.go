@@ -127,7 +127,10 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 	warn := func(s string) { fmt.Fprintf(e.stderr, "pave: warning: %s\n", s) }
 	var policyErr error
 	if vr != nil {
-		if policyErr, err = vf.match(ctx, vr, res.Scan, warn); err != nil {
+		if err := vf.match(ctx, vr, res.Scan, warn); err != nil {
+			return err
+		}
+		if policyErr, err = vf.applyPolicy(vr, res.Scan, warn); err != nil {
 			return err
 		}
 	}

@@ -28,11 +28,11 @@ type vulnFlags struct {
 }
 
 // knownScanners are the values --scanners takes.
-var knownScanners = []string{"vuln"}
+var knownScanners = []string{"vuln", "config", "secret"}
 
 func (f *vulnFlags) register(fs *flag.FlagSet) {
 	f.db.register(fs)
-	fs.StringVar(&f.scanners, "scanners", "vuln", "comma-separated scanners to run: "+strings.Join(knownScanners, ", ")+`, or "none" for the inventory only`)
+	fs.StringVar(&f.scanners, "scanners", "vuln,config,secret", "comma-separated scanners to run: "+strings.Join(knownScanners, ", ")+`, or "none" for the inventory only`)
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when an unsuppressed finding is at or above `SEVERITY` (low, medium, high, critical; unknown = any)")
 	fs.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "suppress vulnerabilities with no fixed version")
 	fs.StringVar(&f.config, "config", "", "policy `FILE` (default .pave.yaml in the current directory, when present)")
@@ -86,10 +86,11 @@ func (f *vulnFlags) threshold(cfg *policy.Config) (finding.Severity, bool, error
 // the gate's verdict as an error (nil when the gate passes or is off).
 // Warnings go to warn.
 type vulnRun struct {
-	cfg       *policy.Config
-	threshold finding.Severity
-	gate      bool
-	vulns     bool
+	cfg           *policy.Config
+	threshold     finding.Severity
+	gate          bool
+	vulns         bool
+	otherScanners bool // checks or secrets run too, so the gate has findings to judge without a database
 }
 
 func (f *vulnFlags) prepare() (*vulnRun, error) {
@@ -98,50 +99,64 @@ func (f *vulnFlags) prepare() (*vulnRun, error) {
 	if r.vulns, err = f.enabled("vuln"); err != nil {
 		return nil, err
 	}
+	for _, s := range []string{"config", "secret"} {
+		on, _ := f.enabled(s)
+		r.otherScanners = r.otherScanners || on
+	}
+
 	if r.cfg, err = f.loadPolicy(); err != nil {
 		return nil, err
 	}
 	if r.threshold, r.gate, err = f.threshold(r.cfg); err != nil {
 		return nil, err
 	}
+	if r.gate && !r.vulns && !r.otherScanners {
+		return nil, usageErr("--fail-on needs a scanner that makes findings (--scanners)")
+	}
 	return r, nil
 }
 
-// match adds findings to scan; the returned error is the policy outcome
-// (expired exceptions), reported after the output is written.
-func (f *vulnFlags) match(ctx context.Context, r *vulnRun, scan *report.Scan, warn func(string)) (policyErr error, err error) {
+// match adds vulnerability findings to scan.
+func (f *vulnFlags) match(ctx context.Context, r *vulnRun, scan *report.Scan, warn func(string)) error {
 	if !r.vulns {
-		if r.gate {
-			return nil, usageErr("--fail-on needs a scanner that makes findings (--scanners)")
-		}
-		return nil, nil
+		return nil
 	}
 	p, explicit := f.db.dbPath()
 	if _, serr := os.Stat(p); serr != nil && !explicit {
 		if r.gate {
-			return nil, usageErr("no vulnerability database at %s, so --fail-on cannot judge anything; run 'pave db update' or 'pave db build'", displayPath(p))
+			// Passing the gate without the data to judge vulnerabilities
+			// would be a silent pass.
+			return usageErr("no vulnerability database at %s, so --fail-on cannot judge vulnerabilities; run 'pave db update' or 'pave db build', or leave vuln out of --scanners", displayPath(p))
 		}
-		warn(fmt.Sprintf("no vulnerability database at %s: packages only (run 'pave db update' or 'pave db build', or give --db)", displayPath(p)))
-		return nil, nil
+		warn(fmt.Sprintf("no vulnerability database at %s: no vulnerability findings (run 'pave db update' or 'pave db build', or give --db)", displayPath(p)))
+		return nil
 	}
 	db, err := f.db.open(warn)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer db.Close()
 	scan.Database = db.Report()
-	// A docker-save archive has no manifest digest: the image ID names it.
+	// A docker-save image has no manifest digest: the image ID names it.
 	target := finding.Target{Kind: "image", Name: scan.Target.Name, Digest: cmp.Or(scan.Target.Digest, scan.Target.ImageID)}
 	if scan.Target.Kind == "dir" || scan.Target.Kind == "rootfs" {
 		target.Kind = "dir"
 	}
 	res, err := match.Match(ctx, db, match.Input{Packages: scan.Packages, Distro: scan.Distro, Target: target})
 	if err != nil {
-		return nil, fmt.Errorf("matching: %w", err)
+		return fmt.Errorf("matching: %w", err)
 	}
 	for _, u := range res.Undecided {
 		warn("cannot decide " + u)
 	}
+	scan.Findings = append(res.Findings, scan.Findings...)
+	return nil
+}
+
+// applyPolicy applies .pave.yaml, --vex and --ignore-unfixed to every
+// finding; the returned error is the policy outcome (expired exceptions),
+// reported after the output is written.
+func (f *vulnFlags) applyPolicy(r *vulnRun, scan *report.Scan, warn func(string)) (policyErr error, err error) {
 	pol, err := policy.New(r.cfg)
 	if err != nil {
 		return nil, usageErr("%v", err)
@@ -155,7 +170,7 @@ func (f *vulnFlags) match(ctx context.Context, r *vulnRun, scan *report.Scan, wa
 		pol.VEX = append(pol.VEX, doc)
 	}
 	pol.Packages = scan.Packages
-	pres, perr := pol.Apply(res.Findings, time.Now())
+	pres, perr := pol.Apply(scan.Findings, time.Now())
 	var expired *policy.ExpiredError
 	if perr != nil && !errors.As(perr, &expired) {
 		return nil, usageErr("%v", perr)
@@ -163,7 +178,6 @@ func (f *vulnFlags) match(ctx context.Context, r *vulnRun, scan *report.Scan, wa
 	for _, w := range pres.Warnings {
 		warn(w.String())
 	}
-	scan.Findings = append(scan.Findings, res.Findings...)
 	scan.Summary.Findings = len(scan.Findings)
 	if expired != nil {
 		return &exitError{code: ExitPolicy, err: expired}, nil

@@ -6,16 +6,20 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/pavesec/pave/internal/artifact"
 	"github.com/pavesec/pave/internal/artifact/layers"
+	"github.com/pavesec/pave/internal/check"
 	"github.com/pavesec/pave/internal/extract"
 	"github.com/pavesec/pave/internal/extract/all"
 	"github.com/pavesec/pave/internal/extract/osrelease"
+	"github.com/pavesec/pave/internal/finding"
 	"github.com/pavesec/pave/internal/inventory"
 	"github.com/pavesec/pave/internal/report"
 )
@@ -35,6 +39,11 @@ type Config struct {
 	Now func() time.Time
 	// Progress, when set, is told how the walk goes.
 	Progress func(extract.Progress)
+	// FileChecks see every file they match, in every layer, in the same
+	// walk as the extractors; ImageChecks see the image's configuration
+	// and merged filesystem afterwards.
+	FileChecks  []check.FileCheck
+	ImageChecks []check.ImageCheck
 }
 
 // Result is a finished scan plus the merged view, for stages that need
@@ -61,6 +70,11 @@ func Run(ctx context.Context, target string, cfg Config) (*Result, error) {
 
 	rc := cfg.Runner
 	rc.Extractors = cfg.Extractors
+	var cr *checkRunner
+	if len(cfg.FileChecks) > 0 {
+		cr = &checkRunner{checks: cfg.FileChecks}
+		rc.Extractors = append(slices.Clone(cfg.Extractors), cr)
+	}
 	rc.TempDir = cfg.Open.TempDir
 	rc.Retain = retainOSRelease()
 	rc.Progress = cfg.Progress
@@ -102,7 +116,31 @@ func Run(ctx context.Context, target string, cfg Config) (*Result, error) {
 	for _, e := range res.Errors {
 		s.Summary.Errors = append(s.Summary.Errors, report.FileError{Path: e.Path, Layer: e.Layer, Extractor: e.Extractor, Error: e.Message})
 	}
-	if res.Partial() {
+	tgt := finding.Target{Kind: "image", Name: ref.Name, Digest: cmp.Or(ref.Digest, ref.ImageID)}
+	if !ref.Kind.IsImage() {
+		tgt.Kind = "dir"
+	}
+	var found []finding.Finding
+	if cr != nil {
+		found = cr.found
+	}
+	if len(cfg.ImageChecks) > 0 {
+		img := &check.Image{FS: res.View, Layers: res.Layers, Distro: distro, Ref: ref.Name,
+			Origin: func(p string) (int, bool) { l := res.View.Origin(p); return l, l >= 0 }}
+		if c, ok := src.(artifact.Configured); ok {
+			img.Config = c.Config()
+		}
+		for _, ic := range cfg.ImageChecks {
+			fs, err := ic.Check(ctx, img)
+			if err != nil {
+				s.Summary.Errors = append(s.Summary.Errors, report.FileError{Layer: -1, Extractor: ic.Name(), Error: err.Error()})
+			}
+			found = append(found, fs...)
+		}
+	}
+	s.Findings = finish(found, tgt)
+	s.Summary.Findings = len(s.Findings)
+	if res.Partial() || len(s.Summary.Errors) > 0 {
 		s.Summary.Status = "partial"
 	}
 	return &Result{Scan: s, View: res.View, Ref: ref}, nil
