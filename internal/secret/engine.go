@@ -1,0 +1,276 @@
+// Package secret finds credentials in text: API tokens, private keys,
+// connection strings with passwords, and generic high-entropy secrets
+// assigned to names such as password or api_key.
+//
+// One Engine serves every caller: file and image scans (through
+// FileCheck), and callers that see request bodies or editor buffers. It is
+// built once (Default) and is safe for concurrent use.
+//
+// Scanning is in three stages. An Aho-Corasick automaton over lower-cased
+// bytes finds every rule keyword in one pass. Only around keyword hits does
+// a rule's regular expression (RE2, linear time) run, on the hit's line or
+// a bounded window. A candidate then has to pass the rule's checksum where
+// the format has one (GitHub and npm tokens carry a CRC32, JWTs a JSON
+// header, AWS key ids a base32 body), an entropy floor, and the allowlist
+// of placeholders, template variables, documentation examples, hashes and
+// UUIDs. See docs/secrets.md.
+//
+// A Match never holds the secret: only where it is, a masked form that
+// keeps at most four leading characters, and its SHA-256.
+package secret
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pavesec/pave/internal/finding"
+)
+
+// Rule is one kind of credential.
+type Rule struct {
+	ID       string // stable, PAVE-SEC-NNN
+	Title    string
+	Severity finding.Severity
+	// Family groups rules by vendor or kind ("github", "aws", "private-key").
+	Family string
+	// Revoke is where the credential is revoked or rotated.
+	Revoke string
+	// Keywords are lower-case strings one of which appears in or next to
+	// every match; they drive the prefilter.
+	Keywords []string
+	// Pattern finds the credential; its first capture group, if any, is
+	// the secret, else the whole match.
+	Pattern *regexp.Regexp
+	// Lines is how many lines around a keyword hit the pattern may see
+	// (0: the hit's own line); Span is how many bytes past the hit a
+	// multi-line block may run.
+	Lines, Span int
+	// Checksum, when set, must accept the secret: the format carries one.
+	Checksum func(secret string) bool
+	// Validate, when set, must accept the secret (structure, not checksum).
+	Validate func(secret string) bool
+	// MinEntropy is the Shannon entropy (bits per byte) the secret needs.
+	MinEntropy float64
+	// Generic marks rules keyed on names rather than formats; they yield
+	// to specific rules and get the stricter decoy filters.
+	Generic bool
+	// Priority breaks overlaps between rules: the higher wins.
+	Priority int
+	// K8s marks credentials that OWASP Kubernetes Top 10 K08 covers.
+	K8s bool
+}
+
+// Match is one secret found.
+type Match struct {
+	Rule       *Rule
+	Start, End int // byte offsets of the secret in the content
+	Line       int // 1-based
+	Column     int // 1-based, in bytes
+	Masked     string
+	Hash       string // "sha256:" + hex of the secret
+}
+
+// Engine scans content with a set of rules.
+type Engine struct {
+	rules   []*Rule
+	ac      *acMatcher
+	kwRules [][]int // keyword index -> rule indexes
+}
+
+// MaxWindow bounds the bytes a rule's pattern sees on either side of a
+// keyword hit, so that a megabyte-long minified line costs no more than a
+// short one.
+const maxWindow = 2048
+
+// New builds an engine from rules. Every rule needs an id, a pattern and
+// at least one keyword.
+func New(rules ...*Rule) (*Engine, error) {
+	e := &Engine{rules: rules}
+	kwIndex := map[string]int{}
+	var kws []string
+	seen := map[string]bool{}
+	for ri, r := range rules {
+		switch {
+		case r == nil || r.ID == "":
+			return nil, fmt.Errorf("secret: rule %d has no id", ri)
+		case seen[r.ID]:
+			return nil, fmt.Errorf("secret: rule %s declared twice", r.ID)
+		case r.Pattern == nil:
+			return nil, fmt.Errorf("secret: rule %s has no pattern", r.ID)
+		case len(r.Keywords) == 0:
+			return nil, fmt.Errorf("secret: rule %s has no keyword", r.ID)
+		}
+		seen[r.ID] = true
+		for _, k := range r.Keywords {
+			k = strings.ToLower(k)
+			if k == "" {
+				return nil, fmt.Errorf("secret: rule %s has an empty keyword", r.ID)
+			}
+			ki, ok := kwIndex[k]
+			if !ok {
+				ki = len(kws)
+				kwIndex[k] = ki
+				kws = append(kws, k)
+				e.kwRules = append(e.kwRules, nil)
+			}
+			if !slices.Contains(e.kwRules[ki], ri) {
+				e.kwRules[ki] = append(e.kwRules[ki], ri)
+			}
+		}
+	}
+	e.ac = newACMatcher(kws)
+	return e, nil
+}
+
+// Rules returns the engine's rules.
+func (e *Engine) Rules() []*Rule { return e.rules }
+
+type span struct{ start, end int }
+
+// Scan returns the secrets in content, in order of position. Overlapping
+// candidates from different rules resolve to the most specific rule.
+func (e *Engine) Scan(content []byte) []Match {
+	if len(content) == 0 {
+		return nil
+	}
+	wins := make(map[int][]span)
+	e.ac.scan(content, func(kw, end int) {
+		start := end - e.ac.kwLen[kw]
+		for _, ri := range e.kwRules[kw] {
+			r := e.rules[ri]
+			ws := e.lineStart(content, start, r.Lines)
+			we := e.lineEnd(content, end+r.Span, r.Lines)
+			w := wins[ri]
+			if n := len(w); n > 0 && ws <= w[n-1].end {
+				if we > w[n-1].end {
+					w[n-1].end = we
+				}
+				continue
+			}
+			wins[ri] = append(w, span{ws, we})
+		}
+	})
+	var cands []Match
+	for ri, ws := range wins {
+		r := e.rules[ri]
+		seen := map[int]bool{}
+		for _, w := range ws {
+			for _, loc := range r.Pattern.FindAllSubmatchIndex(content[w.start:w.end], -1) {
+				s, t := loc[0], loc[1]
+				for g := 2; g+1 < len(loc); g += 2 {
+					if loc[g] >= 0 {
+						s, t = loc[g], loc[g+1]
+						break
+					}
+				}
+				s, t = s+w.start, t+w.start
+				if seen[s] || s == t {
+					continue
+				}
+				seen[s] = true
+				if !accept(r, string(content[s:t])) {
+					continue
+				}
+				cands = append(cands, Match{Rule: r, Start: s, End: t})
+			}
+		}
+	}
+	return finish(content, cands)
+}
+
+// finish resolves overlaps, sorts, and fills in position, mask and hash.
+func finish(content []byte, cands []Match) []Match {
+	if len(cands) == 0 {
+		return nil
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.Rule.Priority != b.Rule.Priority {
+			return a.Rule.Priority > b.Rule.Priority
+		}
+		if a.End-a.Start != b.End-b.Start {
+			return a.End-a.Start > b.End-b.Start
+		}
+		if a.Start != b.Start {
+			return a.Start < b.Start
+		}
+		return a.Rule.ID < b.Rule.ID
+	})
+	var kept []Match
+	for _, c := range cands {
+		if slices.ContainsFunc(kept, func(k Match) bool { return c.Start < k.End && k.Start < c.End }) {
+			continue
+		}
+		kept = append(kept, c)
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
+	line, lineStart, pos := 1, 0, 0
+	for i := range kept {
+		m := &kept[i]
+		for ; pos < m.Start; pos++ {
+			if content[pos] == '\n' {
+				line++
+				lineStart = pos + 1
+			}
+		}
+		m.Line, m.Column = line, m.Start-lineStart+1
+		secret := content[m.Start:m.End]
+		m.Masked = Mask(string(secret))
+		sum := sha256.Sum256(secret)
+		m.Hash = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return kept
+}
+
+// lineStart returns the start of the line holding off, n lines further
+// back, no more than maxWindow bytes before off.
+func (e *Engine) lineStart(b []byte, off, n int) int {
+	limit := max(0, off-maxWindow*(n+1))
+	i := off
+	for ; i > limit; i-- {
+		if b[i-1] == '\n' {
+			if n == 0 {
+				return i
+			}
+			n--
+		}
+	}
+	return i
+}
+
+// lineEnd returns the end of the line holding off (clamped to len(b)),
+// n lines further on, no more than maxWindow bytes past off.
+func (e *Engine) lineEnd(b []byte, off, n int) int {
+	if off > len(b) {
+		off = len(b)
+	}
+	limit := min(len(b), off+maxWindow*(n+1))
+	i := off
+	for ; i < limit; i++ {
+		if b[i] == '\n' {
+			if n == 0 {
+				return i
+			}
+			n--
+		}
+	}
+	return i
+}
+
+// Mask hides a secret: at most its first four characters stay (fewer for
+// short secrets, none for very short ones), then asterisks and the length.
+func Mask(secret string) string {
+	keep := min(4, len(secret)/4)
+	for i := 0; i < keep; i++ {
+		if c := secret[i]; c < 0x21 || c > 0x7e {
+			keep = i
+			break
+		}
+	}
+	return fmt.Sprintf("%s****(%d chars)", secret[:keep], len(secret))
+}

@@ -1,0 +1,310 @@
+package secret
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"hash/crc32"
+	"math"
+	"regexp"
+	"strings"
+)
+
+// accept runs a candidate through checksum, validation, entropy and the
+// allowlist. A checksum that passes vouches for the token: random bodies
+// may spell "fake" by chance, but a placeholder cannot carry a valid CRC.
+func accept(r *Rule, s string) bool {
+	if knownExample(s) {
+		return false
+	}
+	if r.Checksum != nil && !r.Checksum(s) {
+		return false
+	}
+	if r.Validate != nil && !r.Validate(s) {
+		return false
+	}
+	if r.MinEntropy > 0 && entropy(s) < r.MinEntropy {
+		return false
+	}
+	if r.Checksum == nil && placeholder(s) {
+		return false
+	}
+	if r.Generic && !genericValue(s) {
+		return false
+	}
+	return true
+}
+
+// knownExamples are values published in vendor documentation.
+var knownExamples = []string{
+	"AKIAIOSFODNN7EXAMPLE",
+	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+	"sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+	"SflKxwRJSFMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", // jwt.io's example signature
+	"xoxb-not-a-real-token-this-will-not-work",
+}
+
+func knownExample(s string) bool {
+	for _, k := range knownExamples {
+		if strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// placeholderMarkers are substrings (lower case) that mark a value as a
+// stand-in rather than a credential.
+var placeholderMarkers = []string{
+	"xxxx", "****", "....", "<", ">", "${", "{{", "}}", "$(", "%s", "%(", "%v",
+	"your_", "your-", "yourtoken", "yourkey", "yoursecret", "yourpassword",
+	"changeme", "change_me", "change-me", "placeholder", "example", "dummy",
+	"fake", "sample", "redacted", "insert_", "insert-", "replace_me", "replaceme",
+	"replace-me", "notreal", "not_real", "not-a-real", "not_a_real", "do_not_use",
+	"here_", "_here", "-here", "0000000000", "1234567890", "abcdefghij", "abcdef123",
+	"123456789", "aaaaaaaa", "zzzzzzzz", "lorem", "foobar",
+}
+
+func placeholder(s string) bool {
+	l := strings.ToLower(s)
+	for _, m := range placeholderMarkers {
+		if strings.Contains(l, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// entropy is the Shannon entropy of s in bits per byte.
+func entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	h := 0.0
+	n := float64(len(s))
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+var (
+	hexOnly   = regexp.MustCompile(`^[0-9a-fA-F]+$`)
+	uuidShape = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	cryptHash = regexp.MustCompile(`^\$(?:2[abxy]?|argon2(?:id|i|d)|[156]|y|scrypt|pbkdf2[-_a-z0-9]*)\$`)
+	envName   = regexp.MustCompile(`^[A-Z][A-Z0-9_]+$`)
+	hashName  = regexp.MustCompile(`^(?:sha(?:1|224|256|384|512)|md5|blake2b?|sha3-\d+):`)
+)
+
+// testMarkers mark fixture values, checked for generic rules only.
+var testMarkers = []string{"test", "mock", "stub", "sample", "demo", "secret123", "password1", "passw0rd", "p@ssw0rd", "hunter2", "letmein", "qwerty"}
+
+// genericValue says whether a value assigned to a secret-looking name
+// looks like a credential rather than code, a reference, a hash or a
+// fixture.
+func genericValue(s string) bool {
+	if len(s) < 10 || len(s) > 200 {
+		return false
+	}
+	l := strings.ToLower(s)
+	for _, m := range testMarkers {
+		if strings.Contains(l, m) {
+			return false
+		}
+	}
+	switch {
+	case hexOnly.MatchString(s) && (len(s) == 32 || len(s) == 40 || len(s) == 56 || len(s) == 64 || len(s) == 96 || len(s) == 128):
+		return false // a digest
+	case uuidShape.MatchString(s), cryptHash.MatchString(s), envName.MatchString(s), hashName.MatchString(s):
+		return false
+	case strings.ContainsAny(s, "()[]{}<> \t\\") || strings.Contains(s, "://") || strings.Contains(s, "->") || strings.Contains(s, "::"):
+		return false // code or a URL
+	case s[0] == '.' || s[0] == '/' || s[0] == '$' || s[0] == '-' || s[0] == '#' || s[0] == '@' || s[0] == '&' || s[0] == '*':
+		return false // a path, a reference, a flag
+	case lowEntropyBase64(s):
+		return false
+	}
+	var lower, upper, digit, other int
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z':
+			lower++
+		case 'A' <= c && c <= 'Z':
+			upper++
+		case '0' <= c && c <= '9':
+			digit++
+		default:
+			other++
+		}
+	}
+	classes := 0
+	for _, n := range []int{lower, upper, digit, other} {
+		if n > 0 {
+			classes++
+		}
+	}
+	if digit == 0 && other == 0 {
+		return false // a word or an identifier
+	}
+	if classes < 3 && len(s) < 20 {
+		return false
+	}
+	min := 3.0
+	if len(s) >= 16 {
+		min = 3.5
+	}
+	return entropy(s) >= min
+}
+
+// lowEntropyBase64 reports base64 that decodes to plain text (words with
+// spaces, or low entropy): an encoded phrase, not a key.
+func lowEntropyBase64(s string) bool {
+	if len(s) < 12 {
+		return false
+	}
+	var dec []byte
+	var err error
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if dec, err = enc.DecodeString(s); err == nil {
+			break
+		}
+	}
+	if err != nil || len(dec) == 0 {
+		return false
+	}
+	spaces := 0
+	for _, c := range dec {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+		if c == ' ' {
+			spaces++
+		}
+	}
+	return spaces > 0 || entropy(string(dec)) < 3.0
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// base62CRC encodes the CRC32 of body as six base62 digits, the checksum
+// GitHub and npm append to their tokens.
+func base62CRC(body string) string {
+	c := crc32.ChecksumIEEE([]byte(body))
+	var out [6]byte
+	for i := 5; i >= 0; i-- {
+		out[i] = base62[c%62]
+		c /= 62
+	}
+	return string(out[:])
+}
+
+// crcToken checks a token of prefix + 30 random + 6 checksum characters.
+func crcToken(prefixLen int) func(string) bool {
+	return func(s string) bool {
+		if len(s) != prefixLen+36 {
+			return false
+		}
+		body := s[prefixLen : prefixLen+30]
+		return base62CRC(body) == s[prefixLen+30:]
+	}
+}
+
+// awsKeyID checks an AWS access key id: a known prefix and a base32 body
+// (the charset AWS issues ids in).
+func awsKeyID(s string) bool {
+	if len(s) != 20 {
+		return false
+	}
+	for i := 4; i < 20; i++ {
+		c := s[i]
+		if !(('A' <= c && c <= 'Z') || ('2' <= c && c <= '7')) {
+			return false
+		}
+	}
+	return true
+}
+
+// jwtValid checks that a JWT's header decodes to a JSON object with
+// "alg" and its payload to a JSON object.
+func jwtValid(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 || len(parts[2]) < 16 {
+		return false
+	}
+	var hdr map[string]any
+	if !decodeJSONPart(parts[0], &hdr) {
+		return false
+	}
+	alg, ok := hdr["alg"].(string)
+	if !ok || strings.EqualFold(alg, "none") {
+		return false
+	}
+	var payload map[string]any
+	return decodeJSONPart(parts[1], &payload)
+}
+
+func decodeJSONPart(p string, v any) bool {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(p, "="))
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(b, v) == nil
+}
+
+// notHex rejects values that are only hex digits (digests).
+func notHex(s string) bool { return !hexOnly.MatchString(s) }
+
+// mixedBase64 wants a base64 value with upper, lower and digits that is
+// not a hex digest: the shape of a random key.
+func mixedBase64(s string) bool {
+	var u, l, d bool
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		u = u || ('A' <= c && c <= 'Z')
+		l = l || ('a' <= c && c <= 'z')
+		d = d || ('0' <= c && c <= '9')
+	}
+	return u && l && d && !lowEntropyBase64(s)
+}
+
+// badPasswords are stand-ins written where a password goes.
+var badPasswords = map[string]bool{
+	"password": true, "passwd": true, "pass": true, "secret": true, "pwd": true,
+	"changeme": true, "xxx": true, "xxxx": true, "pw": true, "mypassword": true,
+	"yourpassword": true, "user": true, "username": true, "token": true,
+}
+
+// urlPassword checks the password of a URL or connection string: not a
+// stand-in, a variable or a mask.
+func urlPassword(s string) bool {
+	if len(s) < 3 || badPasswords[strings.ToLower(s)] {
+		return false
+	}
+	if strings.HasPrefix(s, "$") || strings.HasPrefix(s, "%") || strings.HasPrefix(s, ":") {
+		return false
+	}
+	l := strings.ToLower(s)
+	for _, m := range []string{"test", "pass", "secret", "admin"} {
+		if l == m || strings.HasPrefix(l, m+"word") {
+			return false
+		}
+	}
+	return strings.Trim(s, "*xX.") != ""
+}
+
+// dockerAuth checks a Docker config "auth" value: base64 of user:secret.
+func dockerAuth(s string) bool {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return false
+	}
+	u, p, ok := strings.Cut(string(b), ":")
+	return ok && u != "" && urlPassword(p) && !placeholder(p)
+}
