@@ -51,8 +51,9 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"scan", "scan an image or directory: inventory now, findings as scanners land", runScan},
+		{"scan", "scan an image or directory: packages, vulnerabilities, misconfigurations, secrets", runScan},
 		{"db", "build, verify, inspect and update the signed vulnerability database", runDB},
+		{"rules", "list every check rule with its severity and the controls it maps to", runRules},
 		{"sbom", "list every package in an image or directory (table, JSON, CycloneDX, SPDX)", runSBOM},
 		{"version", "print pave's version", runVersion},
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pavesec/pave/internal/artifact"
+	checkall "github.com/pavesec/pave/internal/check/all"
 	"github.com/pavesec/pave/internal/extract"
 	"github.com/pavesec/pave/internal/report"
 	"github.com/pavesec/pave/internal/scan"
@@ -112,6 +113,11 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 		Runner:   extract.Config{Workers: f.workers, MaxFileSize: f.maxFileSize, MaxEntries: f.maxEntries},
 		Tool:     report.Tool{Name: "pave", Version: Version()},
 		Progress: prog.Walk,
+	}
+	if vr != nil {
+		o := checkall.Options{NoConfig: !vr.config, NoSecrets: !vr.secrets}
+		cfg.FileChecks = checkall.FileChecks(o)
+		cfg.ImageChecks = checkall.ImageChecks(o)
 	}
 	res, err := scan.Run(ctx, fs.Arg(0), cfg)
 	prog.Stop()

@@ -86,11 +86,12 @@ func (f *vulnFlags) threshold(cfg *policy.Config) (finding.Severity, bool, error
 // the gate's verdict as an error (nil when the gate passes or is off).
 // Warnings go to warn.
 type vulnRun struct {
-	cfg           *policy.Config
-	threshold     finding.Severity
-	gate          bool
-	vulns         bool
-	otherScanners bool // checks or secrets run too, so the gate has findings to judge without a database
+	cfg       *policy.Config
+	threshold finding.Severity
+	gate      bool
+	vulns     bool
+	config    bool // configuration and pipeline checks
+	secrets   bool // secret detection
 }
 
 func (f *vulnFlags) prepare() (*vulnRun, error) {
@@ -99,10 +100,8 @@ func (f *vulnFlags) prepare() (*vulnRun, error) {
 	if r.vulns, err = f.enabled("vuln"); err != nil {
 		return nil, err
 	}
-	for _, s := range []string{"config", "secret"} {
-		on, _ := f.enabled(s)
-		r.otherScanners = r.otherScanners || on
-	}
+	r.config, _ = f.enabled("config")
+	r.secrets, _ = f.enabled("secret")
 
 	if r.cfg, err = f.loadPolicy(); err != nil {
 		return nil, err
@@ -110,7 +109,7 @@ func (f *vulnFlags) prepare() (*vulnRun, error) {
 	if r.threshold, r.gate, err = f.threshold(r.cfg); err != nil {
 		return nil, err
 	}
-	if r.gate && !r.vulns && !r.otherScanners {
+	if r.gate && !r.vulns && !r.config && !r.secrets {
 		return nil, usageErr("--fail-on needs a scanner that makes findings (--scanners)")
 	}
 	return r, nil

@@ -1,0 +1,29 @@
+// Package all assembles pave's checks: which run for a scan, and the
+// catalogue of every rule they can report (`pave rules`, docs/rules.md).
+package all
+
+import (
+	"github.com/pavesec/pave/internal/check"
+	"github.com/pavesec/pave/internal/check/dockerfile"
+	"github.com/pavesec/pave/internal/check/k8s"
+)
+
+// Options choose the checks. The zero value selects every check.
+type Options struct {
+	NoConfig  bool // leave out configuration and pipeline checks
+	NoSecrets bool // leave out secret detection
+}
+
+// FileChecks returns the file checks o selects.
+func FileChecks(o Options) []check.FileCheck {
+	var out []check.FileCheck
+	if !o.NoConfig {
+		out = append(out, dockerfile.New(), k8s.New())
+	}
+	return out
+}
+
+// ImageChecks returns the image checks o selects.
+func ImageChecks(o Options) []check.ImageCheck {
+	return nil
+}
