@@ -6,6 +6,8 @@ import (
 	"flag"
 	"io/fs"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -20,6 +22,7 @@ import (
 	"github.com/pavesec/pave/internal/extract/osrelease"
 	"github.com/pavesec/pave/internal/finding"
 	"github.com/pavesec/pave/internal/inventory"
+	"github.com/pavesec/pave/internal/testimage"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -255,6 +258,79 @@ func BenchmarkCheckSample(b *testing.B) {
 	for b.Loop() {
 		if _, err := c.Check(context.Background(), img); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestBuiltImage runs the check over an image testimage builds from real
+// Debian packages, with files and config that every rule family should see.
+func TestBuiltImage(t *testing.T) {
+	debs, err := testimage.FindDebs("/var/tmp/pave-test/debs", "base-files", "debianutils")
+	if err != nil {
+		t.Skipf("test debs not present (run scripts/setup.sh): %v", err)
+	}
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		t.Skip("dpkg-deb not installed")
+	}
+	ctx := context.Background()
+	built, err := testimage.Build(ctx, testimage.Spec{
+		Env: []string{"PATH=/usr/bin:/bin", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"},
+		Layers: []testimage.Layer{
+			{CreatedBy: "ADD rootfs.tar /", Debs: debs, After: []string{"ARG NPM_TOKEN=npm_0123456789abcdefABCDEF"}},
+			{CreatedBy: "RUN /bin/sh -c install -m 4755 tool /usr/local/bin/tool # buildkit", Files: []testimage.File{
+				{Path: "usr/local/bin/tool", Data: []byte("\x7fELF"), Mode: 0o4755},
+				{Path: "usr/bin/curl", Data: []byte("\x7fELF"), Mode: 0o755},
+				{Path: "srv/cache.db", Data: []byte("x"), Mode: 0o666},
+			}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := t.TempDir() + "/img.tar"
+	if err := testimage.WriteDockerArchive(file, built.Image, "built:1"); err != nil {
+		t.Fatal(err)
+	}
+	src, err := artifact.Open(ctx, file, artifact.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	res, err := extract.NewRunner(extract.Config{}).Run(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := &check.Image{FS: res.View, Layers: res.Layers, Origin: func(p string) (int, bool) { i := res.View.Origin(p); return i, i >= 0 }}
+	img.Config = src.(artifact.Configured).Config()
+	fs, err := New().Check(ctx, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fs {
+		s := f.Rule.ID + " " + f.Location.Path
+		if f.Location.Layer != nil {
+			s += " @" + strconv.Itoa(f.Location.Layer.Index)
+		}
+		got = append(got, s)
+	}
+	want := []string{
+		"PAVE-IMG-001 ",
+		"PAVE-IMG-002 ",
+		"PAVE-IMG-013 ",
+		"PAVE-IMG-003 ", // ARG makes no layer
+		// testimage keeps only permission bits (File.Mode.Perm()), so the
+		// setuid tool is not setuid here; TestFS covers IMG-004.
+		"PAVE-IMG-006 srv/cache.db @1",
+		"PAVE-IMG-010 usr/bin/curl @1",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	b, _ := json.Marshal(fs)
+	for _, s := range []string{"wJalrX", "npm_0123"} {
+		if strings.Contains(string(b), s) {
+			t.Errorf("output holds secret %q", s)
 		}
 	}
 }
