@@ -147,9 +147,9 @@ func TestCheckErrors(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []check.FileCheck{NewGitHubActions(), NewGitLabCI()} {
 		tests := map[string][]byte{
-			"bad yaml":  []byte("jobs:\n  a: [\n"),
-			"too big":   []byte(strings.Repeat("#", maxSize+1)),
-			"too deep":  []byte(strings.Repeat("[", 300) + strings.Repeat("]", 300)),
+			"bad yaml": []byte("jobs:\n  a: [\n"),
+			"too big":  []byte(strings.Repeat("#", maxSize+1)),
+			"too deep": []byte(strings.Repeat("[", 300) + strings.Repeat("]", 300)),
 			"too nested": func() []byte {
 				var b strings.Builder
 				for i := range 150 {
