@@ -108,7 +108,7 @@ func (c *Check) Check(ctx context.Context, p string, content []byte) ([]finding.
 		return cmp.Or(cmp.Compare(a.Location.StartLine, b.Location.StartLine),
 			cmp.Compare(a.Location.Column, b.Location.Column), strings.Compare(a.Rule.ID, b.Rule.ID))
 	})
-	return r.out, errors.Join(errs...)
+	return r.out, firstError(errs)
 }
 
 // object is one Kubernetes object.
@@ -250,4 +250,15 @@ func (r *reporter) networkPolicies() {
 			fmt.Sprintf("%s: namespace %s has no NetworkPolicy in this file, so its pods accept and open any connection", o.ref(), name),
 			"namespace: "+cmp.Or(ns, "(unset)"))
 	}
+}
+
+// firstError keeps errors to one line: the first, and how many followed.
+func firstError(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return fmt.Errorf("%w (and %d more documents failed)", errs[0], len(errs)-1)
 }
