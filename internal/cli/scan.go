@@ -116,6 +116,9 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 	}
 	if vr != nil {
 		o := checkall.Options{NoConfig: !vr.config, NoSecrets: !vr.secrets}
+		if vr.cfg != nil {
+			o.AllowedRegistries = vr.cfg.Registries.Allow
+		}
 		cfg.FileChecks = checkall.FileChecks(o)
 		cfg.ImageChecks = checkall.ImageChecks(o)
 	}

@@ -125,8 +125,13 @@ func Run(ctx context.Context, target string, cfg Config) (*Result, error) {
 		found = cr.found
 	}
 	if len(cfg.ImageChecks) > 0 {
-		img := &check.Image{FS: res.View, Layers: res.Layers, Distro: distro, Ref: ref.Name,
+		img := &check.Image{FS: res.View, Layers: res.Layers, Distro: distro,
 			Origin: func(p string) (int, bool) { l := res.View.Origin(p); return l, l >= 0 }}
+		// Only a registry or engine reference names a registry; an archive
+		// path could parse as a Docker Hub name.
+		if ref.Kind == artifact.Registry || ref.Kind == artifact.Daemon {
+			img.Ref = ref.Name
+		}
 		if c, ok := src.(artifact.Configured); ok {
 			img.Config = c.Config()
 		}

@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/pavesec/pave/internal/check"
 	"github.com/pavesec/pave/internal/check/dockerfile"
+	"github.com/pavesec/pave/internal/check/imageconfig"
 	"github.com/pavesec/pave/internal/check/k8s"
 )
 
@@ -12,6 +13,9 @@ import (
 type Options struct {
 	NoConfig  bool // leave out configuration and pipeline checks
 	NoSecrets bool // leave out secret detection
+	// AllowedRegistries turns on the untrusted-registry rule (.pave.yaml
+	// registries.allow).
+	AllowedRegistries []string
 }
 
 // FileChecks returns the file checks o selects.
@@ -25,5 +29,8 @@ func FileChecks(o Options) []check.FileCheck {
 
 // ImageChecks returns the image checks o selects.
 func ImageChecks(o Options) []check.ImageCheck {
-	return nil
+	if o.NoConfig {
+		return nil
+	}
+	return []check.ImageCheck{imageconfig.NewWithOptions(imageconfig.Options{AllowedRegistries: o.AllowedRegistries})}
 }
