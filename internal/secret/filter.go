@@ -100,8 +100,12 @@ var (
 	uuidShape = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	cryptHash = regexp.MustCompile(`^\$(?:2[abxy]?|argon2(?:id|i|d)|[156]|y|scrypt|pbkdf2[-_a-z0-9]*)\$`)
 	envName   = regexp.MustCompile(`^[A-Z][A-Z0-9_]+$`)
+	dottedID  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$`)
 	hashName  = regexp.MustCompile(`^(?:sha(?:1|224|256|384|512)|md5|blake2b?|sha3-\d+):`)
 )
+
+// checksummedPrefixes start tokens whose format carries a checksum.
+var checksummedPrefixes = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_", "eyJ"}
 
 // testMarkers mark fixture values, checked for generic rules only.
 var testMarkers = []string{"test", "mock", "stub", "sample", "demo", "secret123", "password1", "passw0rd", "p@ssw0rd", "hunter2", "letmein", "qwerty"}
@@ -110,19 +114,21 @@ var testMarkers = []string{"test", "mock", "stub", "sample", "demo", "secret123"
 // looks like a credential rather than code, a reference, a hash or a
 // fixture.
 func genericValue(s string) bool {
-	if len(s) < 10 || len(s) > 200 {
+	if len(s) < 12 || len(s) > 200 {
 		return false
 	}
-	l := strings.ToLower(s)
-	for _, m := range testMarkers {
-		if strings.Contains(l, m) {
-			return false
+	for _, p := range checksummedPrefixes {
+		if strings.HasPrefix(s, p) {
+			return false // its own rule checked the checksum and dropped it
 		}
+	}
+	if hasTestMarker(s) {
+		return false
 	}
 	switch {
 	case hexOnly.MatchString(s) && (len(s) == 32 || len(s) == 40 || len(s) == 56 || len(s) == 64 || len(s) == 96 || len(s) == 128):
 		return false // a digest
-	case uuidShape.MatchString(s), cryptHash.MatchString(s), envName.MatchString(s), hashName.MatchString(s):
+	case uuidShape.MatchString(s), cryptHash.MatchString(s), envName.MatchString(s), dottedID.MatchString(s), hashName.MatchString(s):
 		return false
 	case strings.ContainsAny(s, "()[]{}<> \t\\") || strings.Contains(s, "://") || strings.Contains(s, "->") || strings.Contains(s, "::"):
 		return false // code or a URL
@@ -306,5 +312,15 @@ func dockerAuth(s string) bool {
 		return false
 	}
 	u, p, ok := strings.Cut(string(b), ":")
-	return ok && u != "" && urlPassword(p) && !placeholder(p)
+	return ok && u != "" && urlPassword(p) && !placeholder(p) && !hasTestMarker(p)
+}
+
+func hasTestMarker(s string) bool {
+	l := strings.ToLower(s)
+	for _, m := range testMarkers {
+		if strings.Contains(l, m) {
+			return true
+		}
+	}
+	return false
 }
