@@ -97,6 +97,9 @@ type ghaRun struct {
 
 func (w *ghaRun) add(id string, sev finding.Severity, line, col int, evidence, msg string) {
 	r := check.Find(ghaRules, id)
+	if col == 0 {
+		col = firstColumn(w.content, line)
+	}
 	if sev == finding.Unknown {
 		sev = r.Severity
 	}
@@ -472,7 +475,11 @@ func (w *ghaRun) injection(n *node) {
 	for _, loc := range exprRe.FindAllStringIndex(n.value, -1) {
 		expr := n.value[loc[0]:loc[1]]
 		if m := untrustedRe.FindString(expr); m != "" {
-			w.add(ghaScriptInjection, 0, n.lineAt(loc[0]), n.col, expr,
+			line, col := n.lineAt(loc[0]), n.col
+			if i := strings.Index(lineText(w.content, line), expr); i >= 0 {
+				col = i + 1 // the expression itself
+			}
+			w.add(ghaScriptInjection, 0, line, col, expr,
 				m+" is written by whoever opens the issue, pull request or comment, and is pasted into the script before it runs")
 		}
 	}

@@ -23,7 +23,7 @@ func scriptLines(n *node) []cmdLine {
 		ln := n.lineAt(off)
 		col := n.col
 		if n.literal {
-			col = 1 + len(l) - len(strings.TrimLeft(l, " \t"))
+			col = 0 // found from the file's line by the caller
 		}
 		out = append(out, cmdLine{text: l, line: ln, col: col})
 		off += len(l) + 1

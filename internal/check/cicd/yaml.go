@@ -279,3 +279,10 @@ func lineText(content []byte, n int) string {
 	}
 	return string(bytes.TrimRight(content, "\r"))
 }
+
+// firstColumn returns the column of the first non-blank character of
+// line n (1-based), or 1.
+func firstColumn(content []byte, n int) int {
+	t := lineText(content, n)
+	return 1 + len(t) - len(strings.TrimLeft(t, " \t"))
+}
