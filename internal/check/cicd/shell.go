@@ -3,6 +3,7 @@ package cicd
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -48,7 +49,7 @@ var (
 func pipeToShell(lines []cmdLine) []cmdLine {
 	var out []cmdLine
 	for _, l := range lines {
-		if strings.HasPrefix(strings.TrimSpace(l.text), "#") {
+		if !mentionsDownload(l) || strings.HasPrefix(strings.TrimSpace(l.text), "#") {
 			continue
 		}
 		if pipeShellRe.MatchString(l.text) {
@@ -56,6 +57,10 @@ func pipeToShell(lines []cmdLine) []cmdLine {
 		}
 	}
 	return out
+}
+
+func mentionsDownload(l cmdLine) bool {
+	return strings.Contains(l.text, "curl") || strings.Contains(l.text, "wget")
 }
 
 // download is a file fetched by curl or wget.
@@ -67,6 +72,9 @@ type download struct {
 // unverifiedDownloads finds files downloaded and then run or installed
 // with no checksum or signature check anywhere in the same script.
 func unverifiedDownloads(lines []cmdLine) []download {
+	if !slices.ContainsFunc(lines, mentionsDownload) {
+		return nil // the common case, before any regexp
+	}
 	for _, l := range lines {
 		if verifyRe.MatchString(l.text) {
 			return nil
