@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -444,8 +445,30 @@ func (st *runState) resolveHardlinks(ctx context.Context, lays []artifact.Layer,
 			if len(pls) == 0 || !e.Mode.IsRegular() || e.Hardlink {
 				return nil
 			}
+			open := e.Open
+			if len(pls) > 1 {
+				// A stream entry's content can be read once: several links
+				// to one target share one copy.
+				if e.Size > st.r.cfg.MemoryFileSize {
+					for _, pl := range pls[1:] {
+						st.fileError(i, pl.path, nil, fmt.Errorf("hard link to %s: a %d-byte target linked %d times is read for its first link only", e.Path, e.Size, len(pls)))
+					}
+					pls = pls[:1]
+				} else {
+					rc, err := e.Open()
+					if err != nil {
+						return err
+					}
+					data, err := io.ReadAll(io.LimitReader(rc, e.Size))
+					rc.Close()
+					if err != nil {
+						return fmt.Errorf("read %s: %w", e.Path, err)
+					}
+					open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+				}
+			}
 			for _, pl := range pls {
-				if err := st.dispatch(ctx, i, pl.path, pl.info, e.Size, e.Open, pl.claimed, pl.small, jobs); err != nil {
+				if err := st.dispatch(ctx, i, pl.path, pl.info, e.Size, open, pl.claimed, pl.small, jobs); err != nil {
 					return err
 				}
 			}

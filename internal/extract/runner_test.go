@@ -48,8 +48,9 @@ func (l *memLayer) Walk(ctx context.Context, fn func(*artifact.Entry) error) err
 		case m.link != "":
 			e.Mode, e.Linkname = fs.ModeSymlink|0o777, m.link
 		default:
-			c := m.content
-			open = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(c)), nil }
+			// Like a tar stream: an entry's content can be read once.
+			r := strings.NewReader(m.content)
+			open = func() (io.ReadCloser, error) { return io.NopCloser(r), nil }
 		}
 		if err := fn(artifact.NewEntry(e, open)); err != nil {
 			return err
@@ -207,6 +208,15 @@ func TestRunner(t *testing.T) {
 				[]memEntry{{path: "t/x.pkgs", content: "h 1\n"}, {path: "u/link.pkgs", hardlink: true, link: "t/x.pkgs"}},
 			),
 			want: []got{{"h", "1", "t/x.pkgs", 1, 1}, {"h", "1", "u/link.pkgs", 1, 1}},
+		},
+		{
+			// bzip2, bunzip2 and bzcat: one content, read once, for every link.
+			name: "several hard links to one target all read it",
+			src: src(
+				[]memEntry{{path: "t/x.pkgs", content: "h 1\n"}, {path: "u/a.pkgs", hardlink: true, link: "t/x.pkgs"},
+					{path: "u/b.pkgs", hardlink: true, link: "t/x.pkgs"}},
+			),
+			want: []got{{"h", "1", "t/x.pkgs", 1, 0}, {"h", "1", "u/a.pkgs", 1, 0}, {"h", "1", "u/b.pkgs", 1, 0}},
 		},
 		{
 			name: "large files are spooled to disk and still parsed",

@@ -4,9 +4,11 @@ package all
 
 import (
 	"github.com/pavesec/pave/internal/check"
+	"github.com/pavesec/pave/internal/check/cicd"
 	"github.com/pavesec/pave/internal/check/dockerfile"
 	"github.com/pavesec/pave/internal/check/imageconfig"
 	"github.com/pavesec/pave/internal/check/k8s"
+	"github.com/pavesec/pave/internal/secret"
 )
 
 // Options choose the checks. The zero value selects every check.
@@ -22,7 +24,10 @@ type Options struct {
 func FileChecks(o Options) []check.FileCheck {
 	var out []check.FileCheck
 	if !o.NoConfig {
-		out = append(out, dockerfile.New(), k8s.New())
+		out = append(out, dockerfile.New(), k8s.New(), cicd.NewGitHubActions(), cicd.NewGitLabCI())
+	}
+	if !o.NoSecrets {
+		out = append(out, &secret.FileCheck{})
 	}
 	return out
 }
