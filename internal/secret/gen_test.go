@@ -93,6 +93,16 @@ func (g gen) jwt() string {
 	return h + "." + p + "." + g.s(b64url, 43)
 }
 
+// rsaPKCS8PEM is a PEM block the size and shape of a 2048-bit RSA PKCS #8
+// key (as in GCP service-account files): the DER header, then random bytes.
+func (g gen) rsaPKCS8PEM() string {
+	der := []byte{0x30, 0x82, 0x04, 0xbd, 0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00, 0x04, 0x82, 0x04, 0xa7}
+	for len(der) < 1217 {
+		der = append(der, byte(g.r.IntN(256)))
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
 func (g gen) ed25519PEM() string {
 	seed := []byte(g.s(alnum, 32))
 	der, err := x509.MarshalPKCS8PrivateKey(ed25519.NewKeyFromSeed(seed))
@@ -207,7 +217,7 @@ var secretGens = []func(g gen) plant{
 		return plant{family: "azure", key: "AZURE_CLIENT_SECRET", value: g.s(alnum, 3) + g.s(digits, 1) + "Q~" + g.s(alnum+"_~.-", 34)}
 	},
 	func(g gen) plant {
-		key := strings.ReplaceAll(g.ed25519PEM(), "\n", `\n`)
+		key := strings.ReplaceAll(g.rsaPKCS8PEM(), "\n", `\n`)
 		c := fmt.Sprintf("{\n  \"type\": \"service_account\",\n  \"project_id\": \"build-%s\",\n  \"private_key_id\": \"%s\",\n  \"private_key\": \"%s\",\n  \"client_email\": \"ci@build-%s.iam.gserviceaccount.com\"\n}\n",
 			g.s(lowNum, 6), g.s(lowerHx, 40), key, g.s(lowNum, 6))
 		return plant{family: "gcp", file: "service-account.json", content: c, fileLine: 5}
@@ -230,7 +240,7 @@ var secretGens = []func(g gen) plant{
 	},
 	func(g gen) plant { return plant{family: "jwt", key: "session_jwt", value: g.jwt()} },
 	func(g gen) plant {
-		return plant{family: "connection-string", key: "DATABASE_URL", value: "postgres://app:" + g.password(20) + "@db.internal:5432/app?sslmode=require"}
+		return plant{family: "connection-string", key: "DATABASE_URL", value: "postgres://app:" + g.s(alnum, 8) + g.s("_-.~", 1) + g.s(alnum, 11) + "@db.internal:5432/app?sslmode=require"}
 	},
 	func(g gen) plant {
 		return plant{family: "connection-string", key: "MONGO_URI", value: "mongodb+srv://svc:" + g.s(alnum, 18) + "@cluster0." + g.s(lowNum, 5) + ".mongodb.net/prod"}

@@ -82,7 +82,7 @@ func defaultRules() []*Rule {
 			kv(`aws_?session_?token|security_?token`, b64+`{100,}={0,2}`), ent(4.5), k8s()),
 		mk(5, "aws", "Amazon MWS auth token", high, "https://sellercentral.amazon.com/", "amzn.mws", tok(`amzn\.mws\.`+uuid)),
 		mk(6, "gcp", "GCP service account private key", crit, "https://console.cloud.google.com/iam-admin/serviceaccounts", "private_key",
-			`"private_key"\s*:\s*"(-----BEGIN PRIVATE KEY-----\\n[A-Za-z0-9+/=\\n]{100,}-----END PRIVATE KEY-----(?:\\n)?)"`, prio(4), k8s()),
+			`"private_key"\s*:\s*"(-----BEGIN PRIVATE KEY-----\\n[A-Za-z0-9+/=\\n]{60,}-----END PRIVATE KEY-----(?:\\n)?)"`, prio(4), k8s()),
 		mk(7, "gcp", "Google API key (Cloud, Maps, Gemini / AI Studio)", high, "https://console.cloud.google.com/apis/credentials", "aiza", tok(`AIza[0-9A-Za-z_\-]{35}`), ent(3.5)),
 		mk(8, "gcp", "Google OAuth client secret", high, "https://console.cloud.google.com/apis/credentials", "gocspx-", tok(`GOCSPX-[0-9A-Za-z_\-]{28}`)),
 		mk(9, "gcp", "Google OAuth refresh token", high, "https://myaccount.google.com/permissions", "1//0", `(?:^|[^0-9A-Za-z/])(1//0[0-9A-Za-z_\-]{40,})`, ent(4.0)),
