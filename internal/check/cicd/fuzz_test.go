@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pavesec/pave/internal/check"
@@ -107,4 +108,28 @@ func BenchmarkGitHubActions(b *testing.B) {
 
 func BenchmarkGitLabCI(b *testing.B) {
 	benchCorpus(b, NewGitLabCI(), "gitlab/gitlab-runner", "gitlab/templates")
+}
+
+// hostileWorkflow is near the size limit and made of the lines the script
+// heuristics work hardest on: downloads, runs and untrusted expressions.
+func hostileWorkflow() []byte {
+	var b strings.Builder
+	b.WriteString("on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n")
+	for b.Len() < maxSize-200 {
+		b.WriteString("          curl -o tool https://example.com/tool && echo ${{ github.event.issue.title }}\n          chmod +x tool\n")
+	}
+	return []byte(b.String())
+}
+
+// BenchmarkHostileScript measures a file at the size limit whose script
+// every heuristic fires on: the work must stay linear in its size.
+func BenchmarkHostileScript(b *testing.B) {
+	in := hostileWorkflow()
+	gh := NewGitHubActions()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := gh.Check(context.Background(), "w.yml", in); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -75,7 +75,7 @@ func (g *GitHubActions) Check(ctx context.Context, p string, content []byte) ([]
 	if len(docs) == 0 || docs[0].kind != mapKind {
 		return nil, nil
 	}
-	w := &ghaRun{g: g, path: p, content: content}
+	w := &ghaRun{g: g, path: p, lines: &lineIndex{content: content}}
 	root := docs[0]
 	if runs := root.get("runs"); runs != nil && root.get("jobs") == nil {
 		w.action(ctx, runs)
@@ -89,7 +89,7 @@ func (g *GitHubActions) Check(ctx context.Context, p string, content []byte) ([]
 type ghaRun struct {
 	g        *GitHubActions
 	path     string
-	content  []byte
+	lines    *lineIndex
 	out      []finding.Finding
 	triggers map[string]bool
 	secrets  map[string]bool // env names holding secrets, workflow level
@@ -98,7 +98,7 @@ type ghaRun struct {
 func (w *ghaRun) add(id string, sev finding.Severity, line, col int, evidence, msg string) {
 	r := check.Find(ghaRules, id)
 	if col == 0 {
-		col = firstColumn(w.content, line)
+		col = w.lines.firstColumn(line)
 	}
 	if sev == finding.Unknown {
 		sev = r.Severity
@@ -376,7 +376,7 @@ func (w *ghaRun) drift(repo, sha string, u *pair) {
 	if len(tags) == 0 {
 		return
 	}
-	text := lineText(w.content, u.val.line)
+	text := w.lines.text(u.val.line)
 	i := strings.Index(text, "#")
 	if i < 0 {
 		return
@@ -472,11 +472,12 @@ func (w *ghaRun) injection(n *node) {
 	if n == nil || n.kind != scalarKind {
 		return
 	}
+	lineAt := n.lineCounter()
 	for _, loc := range exprRe.FindAllStringIndex(n.value, -1) {
 		expr := n.value[loc[0]:loc[1]]
 		if m := untrustedRe.FindString(expr); m != "" {
-			line, col := n.lineAt(loc[0]), n.col
-			if i := strings.Index(lineText(w.content, line), expr); i >= 0 {
+			line, col := lineAt(loc[0]), n.col
+			if i := strings.Index(w.lines.text(line), expr); i >= 0 {
 				col = i + 1 // the expression itself
 			}
 			w.add(ghaScriptInjection, 0, line, col, expr,

@@ -50,7 +50,7 @@ func (c *GitLabCI) Check(ctx context.Context, p string, content []byte) ([]findi
 	if err != nil {
 		return nil, fmt.Errorf("gitlab-ci: %s: %w", p, err)
 	}
-	r := &glRun{path: p, content: content}
+	r := &glRun{path: p, lines: &lineIndex{content: content}}
 	for _, d := range docs {
 		// A component's file has a `spec:` header document, then the jobs.
 		if d.kind != mapKind {
@@ -75,15 +75,15 @@ func (c *GitLabCI) Check(ctx context.Context, p string, content []byte) ([]findi
 }
 
 type glRun struct {
-	path    string
-	content []byte
-	out     []finding.Finding
+	path  string
+	lines *lineIndex
+	out   []finding.Finding
 }
 
 func (r *glRun) add(id string, sev finding.Severity, line, col int, evidence, msg string) {
 	rule := check.Find(glRules, id)
 	if col == 0 {
-		col = firstColumn(r.content, line)
+		col = r.lines.firstColumn(line)
 	}
 	if sev == finding.Unknown {
 		sev = rule.Severity

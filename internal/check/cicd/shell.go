@@ -7,6 +7,9 @@ import (
 	"strings"
 )
 
+// maxDownloads bounds the downloads reported for one script.
+const maxDownloads = 100
+
 // cmdLine is one line of a shell script with where it is in the file.
 type cmdLine struct {
 	text      string
@@ -20,8 +23,9 @@ func scriptLines(n *node) []cmdLine {
 	}
 	var out []cmdLine
 	off := 0
+	lineAt := n.lineCounter()
 	for _, l := range strings.Split(n.value, "\n") {
-		ln := n.lineAt(off)
+		ln := lineAt(off)
 		col := n.col
 		if n.literal {
 			col = 0 // found from the file's line by the caller
@@ -59,6 +63,16 @@ func pipeToShell(lines []cmdLine) []cmdLine {
 	return out
 }
 
+// mayVerify is a cheap filter run before verifyRe.
+func mayVerify(s string) bool {
+	for _, k := range []string{"sum", "verif", "gpg", "minisign", "dgst", "signify", "checksum", "sha256:"} {
+		if strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
 func mentionsDownload(l cmdLine) bool {
 	return strings.Contains(l.text, "curl") || strings.Contains(l.text, "wget")
 }
@@ -67,6 +81,7 @@ func mentionsDownload(l cmdLine) bool {
 type download struct {
 	at   cmdLine
 	file string // base name of the file written
+	idx  int    // of at in the script's lines
 }
 
 // unverifiedDownloads finds files downloaded and then run or installed
@@ -76,29 +91,48 @@ func unverifiedDownloads(lines []cmdLine) []download {
 		return nil // the common case, before any regexp
 	}
 	for _, l := range lines {
-		if verifyRe.MatchString(l.text) {
+		if mayVerify(l.text) && verifyRe.MatchString(l.text) {
 			return nil
 		}
 	}
-	var dls []download
+	var cands []download
 	for i, l := range lines {
+		if len(cands) == maxDownloads {
+			break
+		}
 		t := strings.TrimSpace(l.text)
-		if strings.HasPrefix(t, "#") || pipeShellRe.MatchString(t) {
+		if !mentionsDownload(l) || strings.HasPrefix(t, "#") || pipeShellRe.MatchString(t) {
 			continue
 		}
-		f := downloadedFile(t)
-		if f == "" {
+		if f := downloadedFile(t); f != "" {
+			cands = append(cands, download{at: l, file: f, idx: i})
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	// A download counts when a later command (or a later part of its own
+	// line, after && or ;) runs or installs the file. Each line is matched
+	// against the regexp at most once.
+	runs := make([]int8, len(lines)) // 0 unknown, 1 yes, -1 no
+	runsAt := func(j int) bool {
+		if runs[j] == 0 {
+			runs[j] = -1
+			if execVerbRe.MatchString(lines[j].text) {
+				runs[j] = 1
+			}
+		}
+		return runs[j] == 1
+	}
+	var dls []download
+	for _, d := range cands {
+		if rest := afterDownload(strings.TrimSpace(d.at.text)); strings.Contains(rest, d.file) && execVerbRe.MatchString(rest) {
+			dls = append(dls, d)
 			continue
 		}
-		// The file must be used by a later command (or later on this
-		// line, after && or ;) that runs or installs it.
-		rest := []string{afterDownload(t)}
-		for _, m := range lines[i+1:] {
-			rest = append(rest, m.text)
-		}
-		for _, r := range rest {
-			if strings.Contains(r, f) && execVerbRe.MatchString(r) {
-				dls = append(dls, download{at: l, file: f})
+		for j := d.idx + 1; j < len(lines); j++ {
+			if strings.Contains(lines[j].text, d.file) && runsAt(j) {
+				dls = append(dls, d)
 				break
 			}
 		}

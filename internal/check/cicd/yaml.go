@@ -1,7 +1,6 @@
 package cicd
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -83,19 +82,21 @@ func (n *node) str() string {
 	return n.value
 }
 
-// lineAt returns the line of byte offset off inside a scalar's text:
-// exact for block scalars, the scalar's first line otherwise.
-func (n *node) lineAt(off int) int {
-	if n == nil {
-		return 0
+// lineCounter returns a function giving the file line of a byte offset
+// inside a scalar's text: exact for block scalars, the scalar's first line
+// otherwise. Offsets must not decrease between calls, which keeps a scan
+// over a long script linear.
+func (n *node) lineCounter() func(off int) int {
+	last, count := 0, 0
+	return func(off int) int {
+		if !n.literal {
+			return n.line
+		}
+		off = min(max(off, last), len(n.value))
+		count += strings.Count(n.value[last:off], "\n")
+		last = off
+		return n.line + 1 + count
 	}
-	if !n.literal {
-		return n.line
-	}
-	if off > len(n.value) {
-		off = len(n.value)
-	}
-	return n.line + 1 + strings.Count(n.value[:off], "\n")
 }
 
 // errTooDeep says the document nests deeper than maxDepth.
@@ -262,27 +263,35 @@ func firstLine(s string) string {
 	return s
 }
 
-// lineText returns line n (1-based) of content, without its newline.
-func lineText(content []byte, n int) string {
-	if n < 1 {
+// lineIndex finds the text of a line of a file in constant time.
+type lineIndex struct {
+	content []byte
+	starts  []int // offset of each line's first byte; built on first use
+}
+
+// text returns line n (1-based), without its newline.
+func (x *lineIndex) text(n int) string {
+	if x.starts == nil {
+		x.starts = []int{0}
+		for i, c := range x.content {
+			if c == '\n' {
+				x.starts = append(x.starts, i+1)
+			}
+		}
+	}
+	if n < 1 || n > len(x.starts) {
 		return ""
 	}
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(content, '\n')
-		if j < 0 {
-			return ""
-		}
-		content = content[j+1:]
+	end := len(x.content)
+	if n < len(x.starts) {
+		end = x.starts[n] - 1
 	}
-	if j := bytes.IndexByte(content, '\n'); j >= 0 {
-		content = content[:j]
-	}
-	return string(bytes.TrimRight(content, "\r"))
+	return strings.TrimRight(string(x.content[x.starts[n-1]:end]), "\r")
 }
 
 // firstColumn returns the column of the first non-blank character of
 // line n (1-based), or 1.
-func firstColumn(content []byte, n int) int {
-	t := lineText(content, n)
+func (x *lineIndex) firstColumn(n int) int {
+	t := x.text(n)
 	return 1 + len(t) - len(strings.TrimLeft(t, " \t"))
 }
