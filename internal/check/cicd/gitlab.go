@@ -42,7 +42,7 @@ func (*GitLabCI) Match(p string, _ fs.FileInfo) bool {
 // glKeywords are top-level keys that are not jobs.
 var glKeywords = map[string]bool{"include": true, "stages": true, "variables": true, "workflow": true,
 	"default": true, "spec": true, "image": true, "services": true, "cache": true,
-	"before_script": true, "after_script": true, "types": true, "pages": false}
+	"before_script": true, "after_script": true, "types": true}
 
 // Check implements check.FileCheck.
 func (c *GitLabCI) Check(ctx context.Context, p string, content []byte) ([]finding.Finding, error) {
