@@ -201,14 +201,16 @@ func finish(content []byte, cands []Match) []Match {
 		}
 		return a.Rule.ID < b.Rule.ID
 	})
+	// kept is sorted by Start and its spans do not overlap, so only the
+	// neighbours of an insertion point can overlap a candidate.
 	var kept []Match
 	for _, c := range cands {
-		if slices.ContainsFunc(kept, func(k Match) bool { return c.Start < k.End && k.Start < c.End }) {
+		i := sort.Search(len(kept), func(i int) bool { return kept[i].Start >= c.Start })
+		if i > 0 && kept[i-1].End > c.Start || i < len(kept) && kept[i].Start < c.End {
 			continue
 		}
-		kept = append(kept, c)
+		kept = slices.Insert(kept, i, c)
 	}
-	sort.Slice(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
 	line, lineStart, pos := 1, 0, 0
 	for i := range kept {
 		m := &kept[i]

@@ -374,7 +374,7 @@ func defaultRules() []*Rule {
 	add(
 		mk(208, "generic", "Generic secret assigned to a password, secret, token or key name", high, keyURL,
 			"password,passwd,pwd,secret,token,api_key,apikey,api-key,access_key,accesskey,auth_key,credential,private_key",
-			`(?i:[0-9a-z_.\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|credentials?|private[_\-]?key))[0-9A-Za-z_.\-]*["'\x60]?\]?\s*(?::=|=>|==|=|:)\s*(?:["'\x60]([^"'\x60\s]{10,200})["'\x60]|([^"'\x60\s,;)}\]]{10,200})(?:[\s,;)}\]]|$))`,
+			`(?i:(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|credentials?|private[_\-]?key))[0-9A-Za-z_.\-]*["'\x60]?\]?\s*(?::=|=>|==|=|:)\s*(?:["'\x60]([^"'\x60\s]{10,200})["'\x60]|([^"'\x60\s,;)}\]]{10,200})(?:[\s,;)}\]]|$))`,
 			generic(), k8s()),
 	)
 	for _, x := range r {
