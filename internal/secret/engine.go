@@ -43,9 +43,13 @@ type Rule struct {
 	// Keywords are lower-case strings one of which appears in or next to
 	// every match; they drive the prefilter.
 	Keywords []string
-	// Pattern finds the credential; its first capture group, if any, is
-	// the secret, else the whole match.
+	// Pattern finds the credential. The secret is the first group named
+	// "secret" that matched, else the first capture group that matched,
+	// else the whole match. A group named "key" is the name the secret is
+	// assigned to, for KeyFilter.
 	Pattern *regexp.Regexp
+	// KeyFilter, when set, must accept the name the secret is assigned to.
+	KeyFilter func(key string) bool
 	// Lines is how many lines around a keyword hit the pattern may see
 	// (0: the hit's own line); Span is how many bytes past the hit a
 	// multi-line block may run.
@@ -161,11 +165,11 @@ func (e *Engine) Scan(content []byte) []Match {
 		seen := map[int]bool{}
 		for _, w := range ws {
 			for _, loc := range r.Pattern.FindAllSubmatchIndex(content[w.start:w.end], -1) {
-				s, t := loc[0], loc[1]
-				for g := 2; g+1 < len(loc); g += 2 {
-					if loc[g] >= 0 {
-						s, t = loc[g], loc[g+1]
-						break
+				s, t := secretSpan(r.Pattern, loc)
+				if r.KeyFilter != nil {
+					if k := r.Pattern.SubexpIndex("key"); k > 0 && loc[2*k] >= 0 &&
+						!r.KeyFilter(string(content[w.start+loc[2*k]:w.start+loc[2*k+1]])) {
+						continue
 					}
 				}
 				s, t = s+w.start, t+w.start
@@ -181,6 +185,19 @@ func (e *Engine) Scan(content []byte) []Match {
 		}
 	}
 	return finish(content, cands)
+}
+
+// secretSpan picks the secret out of a match: the first "secret" group
+// that matched, else the first group that matched, else the whole match.
+func secretSpan(re *regexp.Regexp, loc []int) (int, int) {
+	names := re.SubexpNames()
+	named := slices.Contains(names, "secret")
+	for g := 1; 2*g+1 < len(loc); g++ {
+		if loc[2*g] >= 0 && (!named || names[g] == "secret") {
+			return loc[2*g], loc[2*g+1]
+		}
+	}
+	return loc[0], loc[1]
 }
 
 // finish resolves overlaps, sorts, and fills in position, mask and hash.

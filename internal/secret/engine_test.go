@@ -114,6 +114,14 @@ func TestDecoys(t *testing.T) {
 		`jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSFMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"`,
 		`sk_live_xxxxxxxxxxxxxxxxxxxxxxxx`,
 		`api_key = "test_api_key_123456"`,
+		`SecretID: "k3j4h5g6f7d8s9a0q1w2e3r4t"`,
+		`TokenTypeIDToken = "urn:ietf:params:oauth:token-type:id_token"`,
+		`url: "ssh://me:Zq8vT3kW9x@example.com"`,
+		`if token.typ == yaml_BLOCK_END_TOKEN {`,
+		`secretName: buildkit-daemon-certs`,
+		`"name": "libvirt-daemon-driver-secret-0:4.5.0-42.module+el8.2.0"`,
+		`"auth": "am9lOmpvZQ=="`,
+		`credentialsEndpointKey = "awslogs-credentials-endpoint"`,
 	} {
 		for _, m := range Default().Scan([]byte(s)) {
 			t.Errorf("decoy %q flagged by %s (%s)", Mask(s), m.Rule.ID, m.Masked)

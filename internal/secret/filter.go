@@ -96,19 +96,23 @@ func entropy(s string) float64 {
 }
 
 var (
-	hexOnly   = regexp.MustCompile(`^[0-9a-fA-F]+$`)
-	uuidShape = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	cryptHash = regexp.MustCompile(`^\$(?:2[abxy]?|argon2(?:id|i|d)|[156]|y|scrypt|pbkdf2[-_a-z0-9]*)\$`)
-	envName   = regexp.MustCompile(`^[A-Z][A-Z0-9_]+$`)
-	dottedID  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$`)
-	hashName  = regexp.MustCompile(`^(?:sha(?:1|224|256|384|512)|md5|blake2b?|sha3-\d+):`)
+	hexOnly      = regexp.MustCompile(`^[0-9a-fA-F]+$`)
+	uuidShape    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	cryptHash    = regexp.MustCompile(`^\$(?:2[abxy]?|argon2(?:id|i|d)|[156]|y|scrypt|pbkdf2[-_a-z0-9]*)\$`)
+	envName      = regexp.MustCompile(`^[A-Z][A-Z0-9_]+$`)
+	dottedID     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+	wordy        = regexp.MustCompile(`^[A-Za-z]+(?:[-_. ][A-Za-z]+)+$`)
+	version      = regexp.MustCompile(`^v?\d+\.\d+|^(?i:urn|pkg|arn|cpe|oid|did|mailto|data):`)
+	fileName     = regexp.MustCompile(`(?i)\.(?:lua|go|py|js|ts|json|ya?ml|txt|md|pem|key|crt|cer|conf|cfg|ini|xml|html|sh|toml|env|log|lock|sum|rb|java|php|p12|pfx|jks)$`)
+	nonSecretKey = regexp.MustCompile(`(?i)(?:ids?|names?|types?|typ|file|path|dir|url|uri|endpoint|header|len|length|size|count|prefix|suffix|field|param|env|var|ref|label|hash|digest|sha\d*|format|mode|kind|policy|arn|expiry|expires?|expiration|ttl|provider|style|template|enabled|required|regex|pattern|min|max|version|location|source|algorithm|alg|method|scheme|uses|usage|store|manager|ttl_seconds)$`)
+	hashName     = regexp.MustCompile(`^(?:sha(?:1|224|256|384|512)|md5|blake2b?|sha3-\d+):`)
 )
 
 // checksummedPrefixes start tokens whose format carries a checksum.
 var checksummedPrefixes = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_", "eyJ"}
 
 // testMarkers mark fixture values, checked for generic rules only.
-var testMarkers = []string{"test", "mock", "stub", "sample", "demo", "secret123", "password1", "passw0rd", "p@ssw0rd", "hunter2", "letmein", "qwerty"}
+var testMarkers = []string{"donotuse", "do_not_use", "__", "test", "mock", "stub", "sample", "demo", "secret123", "password1", "passw0rd", "p@ssw0rd", "hunter2", "letmein", "qwerty"}
 
 // genericValue says whether a value assigned to a secret-looking name
 // looks like a credential rather than code, a reference, a hash or a
@@ -132,6 +136,8 @@ func genericValue(s string) bool {
 		return false
 	case strings.ContainsAny(s, "()[]{}<> \t\\") || strings.Contains(s, "://") || strings.Contains(s, "->") || strings.Contains(s, "::"):
 		return false // code or a URL
+	case wordy.MatchString(s), version.MatchString(s), fileName.MatchString(s):
+		return false // words, a version, a file name
 	case s[0] == '.' || s[0] == '/' || s[0] == '$' || s[0] == '-' || s[0] == '#' || s[0] == '@' || s[0] == '&' || s[0] == '*':
 		return false // a path, a reference, a flag
 	case lowEntropyBase64(s):
@@ -312,7 +318,7 @@ func dockerAuth(s string) bool {
 		return false
 	}
 	u, p, ok := strings.Cut(string(b), ":")
-	return ok && u != "" && urlPassword(p) && !placeholder(p) && !hasTestMarker(p)
+	return ok && u != "" && p != u && urlPassword(p) && !placeholder(p) && !hasTestMarker(p)
 }
 
 func hasTestMarker(s string) bool {
@@ -323,4 +329,22 @@ func hasTestMarker(s string) bool {
 		}
 	}
 	return false
+}
+
+// genericKey rejects names that hold no secret though they contain a
+// secret-looking word: ids, names, paths, types, lengths, hashes.
+func genericKey(key string) bool {
+	return !nonSecretKey.MatchString(strings.Trim(key, `"'\x60]`))
+}
+
+// realHost rejects the host of a URL with credentials when it is a
+// documentation or test domain (RFC 2606 / RFC 6761).
+func realHost(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, d := range []string{"example.com", "example.org", "example.net", ".example", ".test", ".invalid"} {
+		if h == d || strings.HasSuffix(h, "."+strings.TrimPrefix(d, ".")) || strings.HasSuffix(h, d) && strings.HasPrefix(d, ".") {
+			return false
+		}
+	}
+	return true
 }

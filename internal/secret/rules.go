@@ -25,6 +25,7 @@ func spanBytes(n int) opt              { return func(r *Rule) { r.Span = n } }
 func prio(n int) opt                   { return func(r *Rule) { r.Priority = n } }
 func generic() opt                     { return func(r *Rule) { r.Generic = true; r.Priority = 0 } }
 func k8s() opt                         { return func(r *Rule) { r.K8s = true } }
+func keyName(f func(string) bool) opt  { return func(r *Rule) { r.KeyFilter = f } }
 
 // mk declares a rule; kws is a comma-separated keyword list.
 func mk(n int, family, title string, sev finding.Severity, revoke, kws, re string, opts ...opt) *Rule {
@@ -359,23 +360,23 @@ func defaultRules() []*Rule {
 		mk(203, "jwt", "JSON Web Token", med, "https://jwt.io/introduction", "eyj", tok(`eyJ[0-9A-Za-z_\-]{10,}\.eyJ[0-9A-Za-z_\-]{10,}\.[0-9A-Za-z_\-]{16,}`), checksum(jwtValid), prio(1), k8s()),
 		mk(204, "connection-string", "Database or broker URL with a password", crit, keyURL,
 			"postgres://,postgresql://,mysql://,mariadb://,mongodb://,mongodb+srv://,redis://,rediss://,amqp://,amqps://,mssql://,sqlserver://,clickhouse://,cockroachdb://",
-			`(?i:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|clickhouse|cockroachdb)://[^\s:/@"'<>]*:([^\s@/"'<>]{3,128})@[0-9A-Za-z.\-\[\]_]+`,
-			valid(urlPassword), prio(1), k8s()),
+			`(?i:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|clickhouse|cockroachdb)://[^\s:/@"'<>]*:(?P<secret>[^\s@/"'<>]{3,128})@(?P<key>[0-9A-Za-z.\-\[\]_]+)`,
+			valid(urlPassword), keyName(realHost), prio(1), k8s()),
 		mk(205, "connection-string", "JDBC URL with a password", crit, keyURL, "jdbc:",
 			`jdbc:[a-z0-9:]+[^\s"'<>]*?[;?&](?i:password)=([^\s;&"'<>]{3,128})`, valid(urlPassword), prio(1), k8s()),
 		mk(206, "connection-string", "ODBC / ADO.NET connection string with a password", crit, keyURL, "pwd=,password=",
 			`(?i:(?:server|data source|host|dsn)=[^;"'\n]+;(?:[^;"'\n]*;)*?\s*(?:pwd|password)=)([^;"'\s<>]{3,128})`, valid(urlPassword), prio(1), k8s()),
 		mk(207, "url-credentials", "URL with basic-auth credentials", high, keyURL, "://",
-			`(?i:https?|ftps?|ssh|git|svn|ldaps?|smtps?)://[0-9A-Za-z._~%!$&'*+,;=\-]{1,64}:([0-9A-Za-z._~%!$&*+,;=\-]{3,128})@[0-9A-Za-z.\-]+`,
-			valid(urlPassword), ent(2.5), prio(1), k8s()),
+			`(?i:https?|ftps?|ssh|git|svn|ldaps?|smtps?)://[0-9A-Za-z._~%!$&'*+,;=\-]{1,64}:(?P<secret>[0-9A-Za-z._~%!$&*+,;=\-]{3,128})@(?P<key>[0-9A-Za-z.\-]+)`,
+			valid(urlPassword), keyName(realHost), ent(2.5), prio(1), k8s()),
 	)
 
 	// Generic assignments.
 	add(
 		mk(208, "generic", "Generic secret assigned to a password, secret, token or key name", high, keyURL,
 			"password,passwd,pwd,secret,token,api_key,apikey,api-key,access_key,accesskey,auth_key,credential,private_key",
-			`(?i:(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|credentials?|private[_\-]?key))[0-9A-Za-z_.\-]*["'\x60]?\]?\s*(?::=|=>|==|=|:)\s*(?:["'\x60]([^"'\x60\s]{10,200})["'\x60]|([^"'\x60\s,;)}\]]{10,200})(?:[\s,;)}\]]|$))`,
-			generic(), k8s()),
+			`(?P<key>(?i:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|credentials?|private[_\-]?key)[0-9A-Za-z_.\-]*)["'\x60]?\]?\s*(?::=|=>|=|:)\s*(?:["'\x60](?P<secret>[^"'\x60\s]{10,200})["'\x60]|(?P<secret>[^"'\x60\s,;)}\]:=][^"'\x60\s,;)}\]:]{9,199})(?:[\s,;)}\]]|$))`,
+			keyName(genericKey), generic(), k8s()),
 	)
 	for _, x := range r {
 		x.Keywords = lowerAll(x.Keywords)
