@@ -23,6 +23,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -67,6 +68,28 @@ type Rule struct {
 	Priority int
 	// K8s marks credentials that OWASP Kubernetes Top 10 K08 covers.
 	K8s bool
+	// Paths, when set, scopes the rule to files whose base name matches
+	// one of these path.Match globs (".npmrc", "*.npmrc"). ScanPath skips
+	// the rule for other files; Scan, which knows no file name (a request
+	// body, a buffer), still runs it, so a path-scoped rule's pattern must
+	// be unambiguous on its own (anchored to the line, the exact syntax of
+	// the file it is scoped to).
+	Paths []string
+}
+
+// appliesTo reports whether the rule may run on the file at p ("" for
+// content of unknown origin).
+func (r *Rule) appliesTo(p string) bool {
+	if len(r.Paths) == 0 || p == "" {
+		return true
+	}
+	base := path.Base(p)
+	for _, g := range r.Paths {
+		if ok, _ := path.Match(g, base); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Match is one secret found.
@@ -77,6 +100,10 @@ type Match struct {
 	Column     int // 1-based, in bytes
 	Masked     string
 	Hash       string // "sha256:" + hex of the secret
+	// Severity is the rule's severity, or lower when the match is less
+	// certain or less exposed: FileCheck lowers private keys shipped as
+	// documentation examples (see docs/secrets.md).
+	Severity finding.Severity
 }
 
 // Engine scans content with a set of rules.
@@ -138,14 +165,37 @@ type span struct{ start, end int }
 
 // Scan returns the secrets in content, in order of position. Overlapping
 // candidates from different rules resolve to the most specific rule.
-func (e *Engine) Scan(content []byte) []Match {
+// Content of unknown origin runs every rule, path-scoped ones included,
+// and the generic rule takes unquoted values.
+func (e *Engine) Scan(content []byte) []Match { return e.ScanPath("", content) }
+
+// ScanPath is Scan for the content of the file at p. The name scopes
+// rules: rules with Paths run only on files they name, and in source code
+// (by extension: .js, .py, .c, .go...) the generic rule takes only quoted
+// values, since an unquoted right-hand side there is an expression.
+func (e *Engine) ScanPath(p string, content []byte) []Match {
 	if len(content) == 0 {
 		return nil
 	}
+	var skip []bool
+	if p != "" {
+		for ri, r := range e.rules {
+			if !r.appliesTo(p) {
+				if skip == nil {
+					skip = make([]bool, len(e.rules))
+				}
+				skip[ri] = true
+			}
+		}
+	}
+	code := p != "" && sourceFile(p)
 	wins := make(map[int][]span)
 	e.ac.scan(content, func(kw, end int) {
 		start := end - e.ac.kwLen[kw]
 		for _, ri := range e.kwRules[kw] {
+			if skip != nil && skip[ri] {
+				continue
+			}
 			r := e.rules[ri]
 			ws := e.lineStart(content, start, r.Lines)
 			we := e.lineEnd(content, end+r.Span, r.Lines)
@@ -177,6 +227,9 @@ func (e *Engine) Scan(content []byte) []Match {
 					continue
 				}
 				seen[s] = true
+				if r.Generic && code && !quoted(content, s) {
+					continue
+				}
 				if !accept(r, string(content[s:t])) {
 					continue
 				}
@@ -242,6 +295,7 @@ func finish(content []byte, cands []Match) []Match {
 		m.Masked = Mask(string(secret))
 		sum := sha256.Sum256(secret)
 		m.Hash = "sha256:" + hex.EncodeToString(sum[:])
+		m.Severity = m.Rule.Severity
 	}
 	return kept
 }

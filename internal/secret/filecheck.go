@@ -97,11 +97,11 @@ func (c *FileCheck) Check(ctx context.Context, p string, content []byte) ([]find
 		return nil, nil
 	}
 	var out []finding.Finding
-	for _, m := range c.engine().Scan(content) {
+	for _, m := range c.engine().ScanPath(p, content) {
 		end := m.Line + bytes.Count(content[m.Start:m.End], []byte{'\n'})
 		out = append(out, finding.Finding{
 			Rule:     m.Rule.FindingRule(),
-			Severity: m.Rule.Severity,
+			Severity: severityAt(m, p),
 			Location: finding.Location{Path: p, StartLine: m.Line, EndLine: end, Column: m.Column},
 			Evidence: m.Masked,
 			Message:  fmt.Sprintf("%s (%s)", m.Rule.Title, m.Hash),
@@ -132,4 +132,28 @@ func (r *Rule) FindingRule() finding.Rule {
 			", then remove it from the file and from history (rewrite git history, rebuild image layers that contain it) and inject it at run time from a secret store.",
 		Controls: ctl,
 	}
+}
+
+// exampleDirs mark paths of documentation, examples and tests.
+var exampleDirs = []string{"/examples/", "/example/", "/test/", "/tests/", "/testdata/"}
+
+// severityAt is the severity of a match in the file at p. A private key
+// under usr/share/doc/ or in an examples, test or testdata directory is a
+// key shipped as an example (Debian's libnet-ssleay-perl and
+// libio-socket-ssl-perl ship some): still a private key in the image, so
+// still reported, but at low severity.
+func severityAt(m Match, p string) finding.Severity {
+	if m.Rule.Family != "private-key" {
+		return m.Severity
+	}
+	q := "/" + strings.TrimPrefix(path.Clean("/"+p), "/")
+	if strings.HasPrefix(q, "/usr/share/doc/") {
+		return low
+	}
+	for _, d := range exampleDirs {
+		if strings.Contains(q, d) {
+			return low
+		}
+	}
+	return m.Severity
 }

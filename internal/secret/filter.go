@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"hash/crc32"
 	"math"
+	"path"
 	"regexp"
 	"strings"
 )
@@ -104,7 +105,7 @@ var (
 	wordy        = regexp.MustCompile(`^[A-Za-z]+(?:[-_. ][A-Za-z]+)+$`)
 	version      = regexp.MustCompile(`^v?\d+\.\d+|^(?i:urn|pkg|arn|cpe|oid|did|mailto|data):`)
 	fileName     = regexp.MustCompile(`(?i)\.(?:lua|go|py|js|ts|json|ya?ml|txt|md|pem|key|crt|cer|conf|cfg|ini|xml|html|sh|toml|env|log|lock|sum|rb|java|php|p12|pfx|jks)$`)
-	nonSecretKey = regexp.MustCompile(`(?i)(?:ids?|names?|types?|typ|file|path|dir|url|uri|endpoint|header|len|length|size|count|prefix|suffix|field|param|env|var|ref|label|hash|digest|sha\d*|format|mode|kind|policy|arn|expiry|expires?|expiration|ttl|provider|style|template|enabled|required|regex|pattern|min|max|version|location|source|algorithm|alg|method|scheme|uses|usage|store|manager|ttl_seconds)$`)
+	nonSecretKey = regexp.MustCompile(`(?i)(?:ids?|names?|types?|typ|file|path|dir|url|uri|endpoint|header|len|length|size|count|prefix|suffix|field|param|env|var|ref|label|hash|digest|sha\d*|format|mode|kind|policy|arn|expiry|expires?|expiration|ttl|provider|style|template|enabled|required|regex|pattern|min|max|version|location|source|time|timestamp|date|algorithm|alg|method|scheme|uses|usage|store|manager|ttl_seconds)$`)
 	hashName     = regexp.MustCompile(`^(?:sha(?:1|224|256|384|512)|md5|blake2b?|sha3-\d+):`)
 )
 
@@ -140,6 +141,8 @@ func genericValue(s string) bool {
 		return false // words, a version, a file name
 	case s[0] == '.' || s[0] == '/' || s[0] == '$' || s[0] == '-' || s[0] == '#' || s[0] == '@' || s[0] == '&' || s[0] == '*':
 		return false // a path, a reference, a flag
+	case identifier(s), expression(s):
+		return false // a program identifier or expression
 	case lowEntropyBase64(s):
 		return false
 	}
@@ -347,4 +350,122 @@ func realHost(host string) bool {
 		}
 	}
 	return true
+}
+
+// sourceExts are extensions of program source (and source maps, which
+// embed it): there a value assigned without quotes is an identifier or
+// an expression, not a literal.
+var sourceExts = map[string]bool{
+	".js": true, ".mjs": true, ".cjs": true, ".jsx": true, ".ts": true, ".mts": true, ".cts": true, ".tsx": true, ".map": true,
+	".py": true, ".pyi": true, ".rb": true, ".rbs": true, ".pl": true, ".pm": true, ".php": true, ".lua": true, ".tcl": true,
+	".c": true, ".h": true, ".cc": true, ".cpp": true, ".cxx": true, ".hh": true, ".hpp": true, ".hxx": true, ".tcc": true, ".inl": true,
+	".go": true, ".java": true, ".kt": true, ".scala": true, ".groovy": true, ".cs": true, ".rs": true, ".swift": true, ".m": true, ".dart": true,
+}
+
+// sourceFile reports whether the file at p is program source by its
+// extension. Config-like files (.env, .ini, .yaml, .json, .toml,
+// .properties, shell) are not: unquoted values there are literals.
+func sourceFile(p string) bool {
+	return sourceExts[strings.ToLower(path.Ext(p))]
+}
+
+// quoted reports whether the value starting at s is enclosed in quotes.
+func quoted(content []byte, s int) bool {
+	return s > 0 && (content[s-1] == '"' || content[s-1] == '\'' || content[s-1] == '`')
+}
+
+// identifier reports a value that is a program identifier, or words in
+// CamelCase or snake_case: letters and "_" or "$" (with leading "?" or
+// "!" and up to three trailing digits), whose words average at least
+// 3.5 letters and nearly all hold a vowel (acronyms of up to five
+// capitals excepted). Random tokens split into short
+// vowel-less runs at their case changes; "OpeningParenToken$1",
+// "_S_token_subexpr_begin", "defaultToConfig2" and "?InterpolationInJSX"
+// do not. Leet digits are read as letters ("V3ry_S3nsit1ve").
+func identifier(s string) bool {
+	t := strings.TrimLeft(s, "?!")
+	t = strings.TrimRight(t, "0123456789")
+	if len(s)-len(t) > 4 {
+		return false
+	}
+	t = strings.Map(func(r rune) rune {
+		if i := strings.IndexRune("013457", r); i >= 0 {
+			return rune("oieast"[i])
+		}
+		return r
+	}, t)
+	var words []string
+	cur := []byte{}
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, string(cur))
+			cur = cur[:0]
+		}
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c == '_' || c == '$':
+			flush()
+		case 'a' <= c && c <= 'z':
+			cur = append(cur, c)
+		case 'A' <= c && c <= 'Z':
+			// A capital starts a word unless it continues a run of capitals
+			// not followed by a lower-case letter ("XSRFToken": XSRF, Token).
+			prevUpper := len(cur) > 0 && 'A' <= cur[len(cur)-1] && cur[len(cur)-1] <= 'Z'
+			nextLower := i+1 < len(t) && 'a' <= t[i+1] && t[i+1] <= 'z'
+			if !prevUpper || nextLower {
+				flush()
+			}
+			cur = append(cur, c)
+		default:
+			return false
+		}
+	}
+	flush()
+	if len(words) == 0 {
+		return false
+	}
+	letters, noVowel := 0, 0
+	for _, w := range words {
+		letters += len(w)
+		if !strings.ContainsAny(strings.ToLower(w), "aeiouy") && (len(w) > 5 || strings.ToUpper(w) != w) {
+			noVowel++ // acronyms (JSX, XSRF, HTTP) need no vowel
+		}
+	}
+	return float64(letters)/float64(len(words)) >= 3.5 && noVowel*4 <= len(words)
+}
+
+var (
+	memberExpr  = regexp.MustCompile(`^[!?]*[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:$|=)`)
+	queryString = regexp.MustCompile(`&[\w\-]+=`)
+)
+
+// expression reports a value that is code rather than a literal: a
+// member access, negated or not ("!!_config.withCredentials"), an
+// assignment chain ("t.parseScript=t.parseModule=..."), the tail of one
+// string and the head of the next (",DuplicateBinding:") or a query
+// string ("2145916800&token-hash=...").
+func expression(s string) bool {
+	return s[0] == ',' || s[0] == ';' || memberExpr.MatchString(s) || queryString.MatchString(s)
+}
+
+// placeholderUser is a user name written where one goes in an example
+// URL: "user", "username", "proxyuser", "login".
+var placeholderUser = regexp.MustCompile(`^(?i:[a-z]*user(?:name)?|usr|uname|login|name|me|someone|foo)$`)
+
+// placeholderPass is a password written as its own description:
+// "password", "proxypass", "mypasswd", "dbsecret".
+var placeholderPass = regexp.MustCompile(`^(?i:[a-z]*(?:pass|password|passwd|pwd|pw|secret))$`)
+
+// urlCredentialKey checks "user:password@host" of a URL with credentials:
+// the host is not a documentation domain, and neither the user nor the
+// password is a stand-in (user:password, user:pass, proxyuser:proxypass).
+func urlCredentialKey(key string) bool {
+	at := strings.LastIndexByte(key, '@')
+	if at < 0 {
+		return realHost(key)
+	}
+	user, pass, _ := strings.Cut(key[:at], ":")
+	return realHost(key[at+1:]) && !placeholderUser.MatchString(user) && !placeholderPass.MatchString(pass)
 }

@@ -26,6 +26,7 @@ func prio(n int) opt                   { return func(r *Rule) { r.Priority = n }
 func generic() opt                     { return func(r *Rule) { r.Generic = true; r.Priority = 0 } }
 func k8s() opt                         { return func(r *Rule) { r.K8s = true } }
 func keyName(f func(string) bool) opt  { return func(r *Rule) { r.KeyFilter = f } }
+func paths(globs ...string) opt        { return func(r *Rule) { r.Paths = globs } }
 
 // mk declares a rule; kws is a comma-separated keyword list.
 func mk(n int, family, title string, sev finding.Severity, revoke, kws, re string, opts ...opt) *Rule {
@@ -274,7 +275,8 @@ func defaultRules() []*Rule {
 		mk(143, "docker", "Docker registry credentials (config.json auth)", crit, "https://docs.docker.com/reference/cli/docker/login/", `"auth"`,
 			`"auth"\s*:\s*"(`+b64eq+`)"`, valid(dockerAuth), k8s()),
 		mk(144, "npm", "npm registry auth token in .npmrc", crit, "https://www.npmjs.com/settings/~/tokens", "_authtoken,_auth,_password",
-			`(?:_authToken|_auth|_password)\s*=\s*["']?([^\s"'$]{20,})`, ent(3.5), k8s()),
+			`^[ \t]*(?://[^\s=]*:)?(?:_authToken|_auth|_password)[ \t]*=[ \t]*["']?([0-9A-Za-z+/=_.~\-]{20,})["']?[ \t]*\r?$`, ent(3.5), k8s(),
+			paths(".npmrc", "*.npmrc", "npmrc")),
 		mk(145, "hex", "Hex.pm API key", high, "https://hex.pm/dashboard/keys", "hex_api_key,hexpm", kv(`hex_?api_?key|hexpm`, hx+`{32}`)),
 	)
 
@@ -367,8 +369,8 @@ func defaultRules() []*Rule {
 		mk(206, "connection-string", "ODBC / ADO.NET connection string with a password", crit, keyURL, "pwd=,password=",
 			`(?i:(?:server|data source|host|dsn)=[^;"'\n]+;(?:[^;"'\n]*;)*?\s*(?:pwd|password)=)([^;"'\s<>]{3,128})`, valid(urlPassword), prio(1), k8s()),
 		mk(207, "url-credentials", "URL with basic-auth credentials", high, keyURL, "://",
-			`(?i:https?|ftps?|ssh|git|svn|ldaps?|smtps?)://[0-9A-Za-z._~%!$&'*+,;=\-]{1,64}:(?P<secret>[0-9A-Za-z._~%!$&*+,;=\-]{3,128})@(?P<key>[0-9A-Za-z.\-]+)`,
-			valid(urlPassword), keyName(realHost), ent(2.5), prio(1), k8s()),
+			`(?i:https?|ftps?|ssh|git|svn|ldaps?|smtps?)://(?P<key>[0-9A-Za-z._~%!$&'*+,;=\-]{1,64}:(?P<secret>[0-9A-Za-z._~%!$&*+,;=\-]{3,128})@[0-9A-Za-z.\-]+)`,
+			valid(urlPassword), keyName(urlCredentialKey), ent(2.5), prio(1), k8s()),
 	)
 
 	// Generic assignments.
