@@ -172,3 +172,13 @@ func TestIdentifier(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkScanPathSource(b *testing.B) {
+	src := realSource(b, 8<<20)
+	e := Default()
+	b.SetBytes(int64(len(src)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.ScanPath("vendor/x/all.go", src)
+	}
+}
