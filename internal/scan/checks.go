@@ -39,11 +39,24 @@ func (c *checkRunner) Match(p string, info fs.FileInfo) bool {
 		return false
 	}
 	for _, ch := range c.checks {
-		if ch.Match(p, info) {
+		if wants(ch, p, info) {
 			return true
 		}
 	}
 	return false
+}
+
+// wants reports whether ch checks the file at p. Configuration and
+// pipeline checks judge the project's own files: a workflow or Dockerfile
+// shipped inside an installed third-party package (node_modules,
+// site-packages, an installed gem) is not the image's pipeline. Secret
+// detection looks everywhere: a credential in a dependency is still in the
+// image.
+func wants(ch check.FileCheck, p string, info fs.FileInfo) bool {
+	if ch.Name() != "secret" && extract.InsideInstalledPackage(p) {
+		return false
+	}
+	return ch.Match(p, info)
 }
 
 func (c *checkRunner) Extract(ctx context.Context, in *extract.Input) ([]inventory.Package, error) {
@@ -53,7 +66,7 @@ func (c *checkRunner) Extract(ctx context.Context, in *extract.Input) ([]invento
 	}
 	var errs []error
 	for _, ch := range c.checks {
-		if !ch.Match(in.Path, in.Info) {
+		if !wants(ch, in.Path, in.Info) {
 			continue
 		}
 		fs, err := ch.Check(ctx, in.Path, content)
