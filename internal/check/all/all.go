@@ -34,8 +34,14 @@ func FileChecks(o Options) []check.FileCheck {
 
 // ImageChecks returns the image checks o selects.
 func ImageChecks(o Options) []check.ImageCheck {
-	if o.NoConfig {
-		return nil
+	var out []check.ImageCheck
+	if !o.NoConfig {
+		out = append(out, imageconfig.NewWithOptions(imageconfig.Options{AllowedRegistries: o.AllowedRegistries}))
 	}
-	return []check.ImageCheck{imageconfig.NewWithOptions(imageconfig.Options{AllowedRegistries: o.AllowedRegistries})}
+	if !o.NoSecrets {
+		// Token formats in ENV, labels, command and build history; the
+		// image check above reports secret-named variables.
+		out = append(out, &secret.ImageCheck{})
+	}
+	return out
 }
