@@ -39,7 +39,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -79,7 +78,6 @@ const (
 	maxPackages  = 1_000_000
 	maxFixes     = 100_000 // per package
 	maxEntries   = 100_000 // per release of a package
-	maxErrors    = 20
 )
 
 // Parser reads secdb files of one distribution.
@@ -105,7 +103,7 @@ var reBranchFile = regexp.MustCompile(`(^|/)(v[0-9]+\.[0-9]+|edge)/[a-z]+\.(json
 // Match implements feed.Parser. Alpine: "v3.15/main.json",
 // "edge/community.yaml" and the like. Wolfi: "security.json".
 func (p *Parser) Match(name string) bool {
-	name = trimCompression(name)
+	name = feed.TrimCompression(name)
 	if p.distro == "Wolfi" {
 		return path.Base(name) == "security.json"
 	}
@@ -172,7 +170,7 @@ func (s *secfixes) UnmarshalJSON(b []byte) error {
 // an error; a bad package, release or entry is named in the returned
 // error and skipped.
 func (p *Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sink) error {
-	data, err := io.ReadAll(&boundedReader{r: r, n: maxFileBytes})
+	data, err := io.ReadAll(feed.LimitReader(r, maxFileBytes))
 	if err != nil {
 		return fmt.Errorf("%s: read %s: %w", p.name, name, err)
 	}
@@ -191,7 +189,7 @@ func (p *Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.S
 	if err != nil {
 		return fmt.Errorf("%s: parse %s: %w", p.name, name, err)
 	}
-	prob := &problems{prefix: p.name + ": " + name + ": "}
+	prob := &feed.Problems{Prefix: p.name + ": " + name + ": "}
 	for i := range db.Packages {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -202,7 +200,7 @@ func (p *Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.S
 			}
 		}
 	}
-	return prob.err()
+	return prob.Err()
 }
 
 var reBranch = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
@@ -228,14 +226,14 @@ type advisory struct {
 }
 
 // records converts one package.
-func (p *Parser) records(eco string, pk *secPackage, index int, prob *problems) []*osv.Record {
+func (p *Parser) records(eco string, pk *secPackage, index int, prob *feed.Problems) []*osv.Record {
 	name := pk.Pkg.Name
 	where := fmt.Sprintf("package %d", index+1)
 	if pk.line > 0 {
 		where = fmt.Sprintf("line %d", pk.line)
 	}
 	if !validName(name) {
-		prob.add("%s: %q is not a package name", where, name)
+		prob.Add("%s: %q is not a package name", where, name)
 		return nil
 	}
 	var order []*advisory
@@ -243,7 +241,7 @@ func (p *Parser) records(eco string, pk *secPackage, index int, prob *problems) 
 	for _, f := range pk.Pkg.Secfixes {
 		never := f.version == "0"
 		if !never && !validVersion(f.version) {
-			prob.add("%s: package %s: %q is not an apk version", where, name, f.version)
+			prob.Add("%s: package %s: %q is not an apk version", where, name, f.version)
 			continue
 		}
 		for _, e := range f.entries {
@@ -253,7 +251,7 @@ func (p *Parser) records(eco string, pk *secPackage, index int, prob *problems) 
 				keys, others = others[:1], others[1:]
 			}
 			if len(keys) == 0 {
-				prob.add("%s: package %s release %s: secfix %q names no advisory id", where, name, f.version, clip(e))
+				prob.Add("%s: package %s release %s: secfix %q names no advisory id", where, name, f.version, feed.Clip(e))
 				continue
 			}
 			for _, key := range keys {
@@ -401,79 +399,4 @@ func firstByte(data []byte) byte {
 		}
 	}
 	return 0
-}
-
-// problems collects the non-fatal problems of one file.
-type problems struct {
-	prefix string
-	list   []string
-	n      int
-}
-
-func (p *problems) add(format string, args ...any) {
-	p.n++
-	if len(p.list) < maxErrors {
-		p.list = append(p.list, fmt.Sprintf(format, args...))
-	}
-}
-
-func (p *problems) err() error {
-	if p.n == 0 {
-		return nil
-	}
-	errs := make([]error, 0, len(p.list)+1)
-	for _, s := range p.list {
-		errs = append(errs, errors.New(p.prefix+s))
-	}
-	if p.n > len(p.list) {
-		errs = append(errs, fmt.Errorf("%s%d more problems", p.prefix, p.n-len(p.list)))
-	}
-	return errors.Join(errs...)
-}
-
-// errTooLarge is returned once a reader passes its bound.
-var errTooLarge = errors.New("input too large")
-
-// boundedReader reads at most n bytes, then fails with errTooLarge.
-type boundedReader struct {
-	r io.Reader
-	n int64
-}
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	if b.n <= 0 {
-		var one [1]byte
-		if n, _ := io.ReadFull(b.r, one[:]); n == 0 {
-			return 0, io.EOF
-		}
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > b.n {
-		p = p[:b.n]
-	}
-	n, err := b.r.Read(p)
-	b.n -= int64(n)
-	return n, err
-}
-
-// trimCompression drops one compression suffix.
-func trimCompression(p string) string {
-	for _, s := range []string{".gz", ".zst", ".bz2", ".xz"} {
-		if strings.HasSuffix(p, s) {
-			return strings.TrimSuffix(p, s)
-		}
-	}
-	return p
-}
-
-// clip shortens s for an error message.
-func clip(s string) string {
-	if len(s) <= 80 {
-		return s
-	}
-	r := []rune(s)
-	if len(r) <= 80 {
-		return s
-	}
-	return string(r[:80]) + "…"
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -352,20 +351,6 @@ func TestErrors(t *testing.T) {
 				t.Errorf("got %d records, error:\n%s\nwant %d, error:\n%s", len(c.Advisories), got, tc.records, tc.wantErr)
 			}
 		})
-	}
-}
-
-func TestTooLarge(t *testing.T) {
-	r := &boundedReader{r: strings.NewReader("abc"), n: 2}
-	buf := make([]byte, 8)
-	n, _ := r.Read(buf)
-	if _, err := r.Read(buf); n != 2 || err != errTooLarge {
-		t.Errorf("boundedReader: %d, %v", n, err)
-	}
-	r = &boundedReader{r: strings.NewReader("ab"), n: 2}
-	n, _ = r.Read(buf)
-	if _, err := r.Read(buf); n != 2 || err != io.EOF {
-		t.Errorf("boundedReader at its bound: %d, %v", n, err)
 	}
 }
 

@@ -36,8 +36,6 @@ package debian
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -208,48 +206,4 @@ func validPackage(n string) bool {
 		}
 	}
 	return true
-}
-
-// maxErrors is how many problems one file reports in detail.
-const maxErrors = 20
-
-// problems collects the non-fatal problems of one file: a bad entry is
-// skipped and named, and parsing goes on.
-type problems struct {
-	prefix string
-	list   []string
-	n      int
-}
-
-func (p *problems) add(format string, args ...any) {
-	p.n++
-	if len(p.list) < maxErrors {
-		p.list = append(p.list, fmt.Sprintf(format, args...))
-	}
-}
-
-// err returns the problems as one error, nil if there were none.
-func (p *problems) err() error {
-	if p.n == 0 {
-		return nil
-	}
-	errs := make([]error, 0, len(p.list)+1)
-	for _, s := range p.list {
-		errs = append(errs, errors.New(p.prefix+s))
-	}
-	if p.n > len(p.list) {
-		errs = append(errs, fmt.Errorf("%s%d more problems", p.prefix, p.n-len(p.list)))
-	}
-	return errors.Join(errs...)
-}
-
-// trimCompression drops one compression suffix, so that Match accepts a
-// path before or after the builder decompressed it.
-func trimCompression(p string) string {
-	for _, s := range []string{".gz", ".zst", ".bz2", ".xz"} {
-		if strings.HasSuffix(p, s) {
-			return strings.TrimSuffix(p, s)
-		}
-	}
-	return p
 }

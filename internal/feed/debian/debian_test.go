@@ -164,21 +164,3 @@ func TestValidNames(t *testing.T) {
 		}
 	}
 }
-
-func TestBoundedReader(t *testing.T) {
-	b := &boundedReader{r: strings.NewReader("abcdef"), n: 3}
-	got, err := readAllString(b)
-	if got != "abc" || err != errTooLarge {
-		t.Errorf("over the bound: %q, %v", got, err)
-	}
-	b = &boundedReader{r: strings.NewReader("abc"), n: 3}
-	if got, err := readAllString(b); got != "abc" || err != nil {
-		t.Errorf("at the bound: %q, %v", got, err)
-	}
-}
-
-func readAllString(r *boundedReader) (string, error) {
-	var buf bytes.Buffer
-	_, err := buf.ReadFrom(r)
-	return buf.String(), err
-}

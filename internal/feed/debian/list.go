@@ -66,7 +66,7 @@ var reVulnListFile = regexp.MustCompile(`(^|/)(DSA|DLA|DTSA)/(DSA|DLA|DTSA)-[0-9
 // ".../DTSA/list", and vuln-list-debian's ".../DSA/DSA-n-n.json" (and DLA,
 // DTSA).
 func (*List) Match(p string) bool {
-	p = trimCompression(p)
+	p = feed.TrimCompression(p)
 	if reVulnListFile.MatchString(p) {
 		return true
 	}
@@ -84,10 +84,10 @@ func (*List) Match(p string) bool {
 // package becomes one record; a malformed line is named in the returned
 // error and skipped.
 func (l *List) Parse(ctx context.Context, name string, r io.Reader, out feed.Sink) error {
-	if strings.HasSuffix(trimCompression(name), ".json") {
+	if strings.HasSuffix(feed.TrimCompression(name), ".json") {
 		return parseVulnList(ctx, name, r, out)
 	}
-	return parseList(ctx, name, &boundedReader{r: r, n: maxListBytes}, out)
+	return parseList(ctx, name, feed.LimitReader(r, maxListBytes), out)
 }
 
 // vulnListEntry is one vuln-list-debian file: the list entry split into
@@ -104,7 +104,7 @@ type vulnListEntry struct {
 // parseVulnList reads one vuln-list-debian advisory file by rebuilding
 // the list entry from its original lines.
 func parseVulnList(ctx context.Context, name string, r io.Reader, out feed.Sink) error {
-	data, err := io.ReadAll(&boundedReader{r: r, n: maxVulnListJSON})
+	data, err := io.ReadAll(feed.LimitReader(r, maxVulnListJSON))
 	if err != nil {
 		return fmt.Errorf("debian-list: read %s: %w", name, err)
 	}
@@ -128,7 +128,7 @@ func parseVulnList(ctx context.Context, name string, r io.Reader, out feed.Sink)
 
 // parseList reads list text.
 func parseList(ctx context.Context, name string, r io.Reader, out feed.Sink) error {
-	prob := &problems{prefix: "debian-list: " + name + ": "}
+	prob := &feed.Problems{Prefix: "debian-list: " + name + ": "}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxListLine)
 	var (
@@ -164,7 +164,7 @@ func parseList(ctx context.Context, name string, r io.Reader, out feed.Sink) err
 			}
 			adv, err := parseHeader(line)
 			if err != nil {
-				prob.add("line %d: %v", lineNo, err)
+				prob.Add("line %d: %v", lineNo, err)
 				orphaned = true
 				continue
 			}
@@ -174,22 +174,22 @@ func parseList(ctx context.Context, name string, r io.Reader, out feed.Sink) err
 		}
 		if cur == nil {
 			if !orphaned {
-				prob.add("line %d: annotation outside an advisory", lineNo)
+				prob.Add("line %d: annotation outside an advisory", lineNo)
 				orphaned = true
 			}
 			continue
 		}
 		if err := cur.annotate(strings.TrimSpace(line)); err != nil {
-			prob.add("line %d (%s): %v", lineNo, cur.id, err)
+			prob.Add("line %d (%s): %v", lineNo, cur.id, err)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return errors.Join(fmt.Errorf("debian-list: read %s after line %d: %w", name, lineNo, err), prob.err())
+		return errors.Join(fmt.Errorf("debian-list: read %s after line %d: %w", name, lineNo, err), prob.Err())
 	}
 	if err := flush(); err != nil {
 		return err
 	}
-	return prob.err()
+	return prob.Err()
 }
 
 // advisory is one list entry being read.

@@ -55,7 +55,7 @@ func (*Tracker) Name() string { return "debian-tracker" }
 // (".../tracker/data/json", or a file named "json"), or saved as
 // "debian.json" or "debian-security-tracker.json".
 func (*Tracker) Match(p string) bool {
-	p = trimCompression(p)
+	p = feed.TrimCompression(p)
 	switch path.Base(p) {
 	case "json", "debian.json", "debian-security-tracker.json":
 		return true
@@ -110,13 +110,13 @@ var reIssue = regexp.MustCompile(`^(CVE-[0-9]{4}-[0-9]{4,}|TEMP-[0-9]{7}-[0-9A-F
 // Parse implements feed.Parser. It decodes the export one entry at a
 // time: memory stays bounded by the largest single entry.
 func (*Tracker) Parse(ctx context.Context, name string, r io.Reader, out feed.Sink) error {
-	dec := json.NewDecoder(bufio.NewReaderSize(&boundedReader{r: r, n: maxTrackerBytes}, 64<<10))
-	prob := &problems{prefix: "debian-tracker: " + name + ": "}
+	dec := json.NewDecoder(bufio.NewReaderSize(feed.LimitReader(r, maxTrackerBytes), 64<<10))
+	prob := &feed.Problems{Prefix: "debian-tracker: " + name + ": "}
 	fail := func(format string, args ...any) error {
 		err := fmt.Errorf("debian-tracker: parse %s at byte %d: %s", name, dec.InputOffset(), fmt.Sprintf(format, args...))
-		return errors.Join(err, prob.err())
+		return errors.Join(err, prob.Err())
 	}
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := feed.ExpectDelim(dec, '{'); err != nil {
 		return fail("%v", err)
 	}
 	records := 0
@@ -124,7 +124,7 @@ func (*Tracker) Parse(ctx context.Context, name string, r io.Reader, out feed.Si
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		pkg, err := stringToken(dec)
+		pkg, err := feed.StringToken(dec)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -133,14 +133,14 @@ func (*Tracker) Parse(ctx context.Context, name string, r io.Reader, out feed.Si
 			return fail("package %q: %v", pkg, err)
 		}
 		if d, ok := tok.(json.Delim); !ok || d != '{' {
-			prob.add("package %q: not an object", pkg)
+			prob.Add("package %q: not an object", pkg)
 			if err := skipValue(dec, tok); err != nil {
 				return fail("package %q: %v", pkg, err)
 			}
 			continue
 		}
 		if !validPackage(pkg) {
-			prob.add("package %q: not a Debian source package name", pkg)
+			prob.Add("package %q: not a Debian source package name", pkg)
 			if err := skipValue(dec, tok); err != nil {
 				return fail("package %q: %v", pkg, err)
 			}
@@ -150,7 +150,7 @@ func (*Tracker) Parse(ctx context.Context, name string, r io.Reader, out feed.Si
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			id, err := stringToken(dec)
+			id, err := feed.StringToken(dec)
 			if err != nil {
 				return fail("package %q: %v", pkg, err)
 			}
@@ -160,7 +160,7 @@ func (*Tracker) Parse(ctx context.Context, name string, r io.Reader, out feed.Si
 				// entry. Anything else leaves the stream unusable.
 				var te *json.UnmarshalTypeError
 				if errors.As(err, &te) || errors.Is(err, errReleasesArray) {
-					prob.add("package %q issue %q: %v", pkg, id, err)
+					prob.Add("package %q issue %q: %v", pkg, id, err)
 					continue
 				}
 				return fail("package %q issue %q: %v", pkg, id, err)
@@ -176,24 +176,24 @@ func (*Tracker) Parse(ctx context.Context, name string, r io.Reader, out feed.Si
 				return err
 			}
 		}
-		if err := expectDelim(dec, '}'); err != nil {
+		if err := feed.ExpectDelim(dec, '}'); err != nil {
 			return fail("package %q: %v", pkg, err)
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
+	if err := feed.ExpectDelim(dec, '}'); err != nil {
 		return fail("%v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return fail("data after the top-level object")
 	}
-	return prob.err()
+	return prob.Err()
 }
 
 // trackerRecord converts one (package, issue) entry; nil when no release
 // is affected or the entry is unusable (then prob says why).
-func trackerRecord(pkg, id string, is *trackerIssue, prob *problems) *osv.Record {
+func trackerRecord(pkg, id string, is *trackerIssue, prob *feed.Problems) *osv.Record {
 	if !reIssue.MatchString(id) {
-		prob.add("package %q: issue %q is neither a CVE nor a TEMP- id", pkg, id)
+		prob.Add("package %q: issue %q is neither a CVE nor a TEMP- id", pkg, id)
 		return nil
 	}
 	type ordered struct {
@@ -211,7 +211,7 @@ func trackerRecord(pkg, id string, is *trackerIssue, prob *problems) *osv.Record
 		where := func() string { return fmt.Sprintf("package %q issue %s release %q", pkg, id, codename) }
 		version, order, ok := release(codename)
 		if !ok {
-			prob.add("%s: unknown release", where())
+			prob.Add("%s: unknown release", where())
 			continue
 		}
 		spec := Specific{
@@ -231,7 +231,7 @@ func trackerRecord(pkg, id string, is *trackerIssue, prob *problems) *osv.Record
 				// release not vulnerable; there is nothing to match.
 				continue
 			case !validVersion(rel.FixedVersion):
-				prob.add("%s: fixed_version %q is not a Debian version", where(), rel.FixedVersion)
+				prob.Add("%s: fixed_version %q is not a Debian version", where(), rel.FixedVersion)
 				continue
 			}
 			events = append(events, osv.Event{Fixed: rel.FixedVersion})
@@ -240,7 +240,7 @@ func trackerRecord(pkg, id string, is *trackerIssue, prob *problems) *osv.Record
 		case "undetermined":
 			spec.setStatus(StatusUndetermined)
 		default:
-			prob.add("%s: unknown status %q", where(), rel.Status)
+			prob.Add("%s: unknown status %q", where(), rel.Status)
 			continue
 		}
 		affs = append(affs, ordered{order, osv.Affected{
@@ -290,31 +290,6 @@ func openStatus(rel trackerRelease) string {
 	return ""
 }
 
-// expectDelim reads one token and checks it is the delimiter d.
-func expectDelim(dec *json.Decoder, d json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if got, ok := tok.(json.Delim); !ok || got != d {
-		return fmt.Errorf("want %q, got %v", d, tok)
-	}
-	return nil
-}
-
-// stringToken reads an object key.
-func stringToken(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", err
-	}
-	s, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("want an object key, got %v", tok)
-	}
-	return s, nil
-}
-
 // skipValue skips the rest of a value whose first token was tok.
 func skipValue(dec *json.Decoder, tok json.Token) error {
 	d, ok := tok.(json.Delim)
@@ -334,30 +309,4 @@ func skipValue(dec *json.Decoder, tok json.Token) error {
 		}
 	}
 	return nil
-}
-
-// errTooLarge is returned once a reader passes its bound.
-var errTooLarge = errors.New("input too large")
-
-// boundedReader reads at most n bytes, then fails with errTooLarge (an
-// io.LimitReader would end quietly and look like a truncated file).
-type boundedReader struct {
-	r io.Reader
-	n int64
-}
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	if b.n <= 0 {
-		var one [1]byte
-		if n, _ := io.ReadFull(b.r, one[:]); n == 0 {
-			return 0, io.EOF
-		}
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > b.n {
-		p = p[:b.n]
-	}
-	n, err := b.r.Read(p)
-	b.n -= int64(n)
-	return n, err
 }

@@ -42,10 +42,9 @@ func DefaultURLs() []string { return []string{CurrentURL} }
 
 // Bounds: the real file is about 10 MB uncompressed.
 const (
-	maxBytes  = 1 << 30
-	maxLine   = 4 << 10
-	maxRows   = 20_000_000
-	maxErrors = 20
+	maxBytes = 1 << 30
+	maxLine  = 4 << 10
+	maxRows  = 20_000_000
 )
 
 // Parser reads EPSS score files.
@@ -64,16 +63,16 @@ var reFile = regexp.MustCompile(`^epss_scores-[A-Za-z0-9_-]+\.csv$`)
 // Match implements feed.Parser: epss_scores-current.csv,
 // epss_scores-2025-11-25.csv.
 func (*Parser) Match(p string) bool {
-	return reFile.MatchString(path.Base(trimCompression(p)))
+	return reFile.MatchString(path.Base(feed.TrimCompression(p)))
 }
 
 var reCVE = regexp.MustCompile(`^CVE-[0-9]{4}-[0-9]{4,19}$`)
 
 // Parse implements feed.Parser.
 func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sink) error {
-	sc := bufio.NewScanner(&boundedReader{r: r, n: maxBytes})
+	sc := bufio.NewScanner(feed.LimitReader(r, maxBytes))
 	sc.Buffer(make([]byte, 0, maxLine), maxLine)
-	prob := &problems{prefix: "epss: " + name + ": "}
+	prob := &feed.Problems{Prefix: "epss: " + name + ": "}
 	var (
 		date          string
 		lineNo, rows  int
@@ -81,7 +80,7 @@ func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sin
 		hasPercentile bool
 	)
 	fail := func(format string, args ...any) error {
-		return errors.Join(fmt.Errorf("epss: parse %s line %d: %s", name, lineNo, fmt.Sprintf(format, args...)), prob.err())
+		return errors.Join(fmt.Errorf("epss: parse %s line %d: %s", name, lineNo, fmt.Sprintf(format, args...)), prob.Err())
 	}
 	for sc.Scan() {
 		lineNo++
@@ -105,7 +104,7 @@ func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sin
 			case line == "cve,epss":
 				header = true
 			default:
-				return fail("want the header \"cve,epss,percentile\", got %q: not an EPSS file", clip(line))
+				return fail("want the header \"cve,epss,percentile\", got %q: not an EPSS file", feed.Clip(line))
 			}
 			continue
 		}
@@ -122,7 +121,7 @@ func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sin
 		}
 		e, err := row(line, hasPercentile)
 		if err != nil {
-			prob.add("line %d: %v; row skipped", lineNo, err)
+			prob.Add("line %d: %v; row skipped", lineNo, err)
 			continue
 		}
 		e.Date = date
@@ -137,7 +136,7 @@ func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sin
 	if !header {
 		return fail("no header: not an EPSS file")
 	}
-	return prob.err()
+	return prob.Err()
 }
 
 // row reads "CVE-…,score[,percentile]".
@@ -152,7 +151,7 @@ func row(line string, hasPercentile bool) (feed.EPSS, error) {
 	}
 	cve := fields[0]
 	if !reCVE.MatchString(cve) {
-		return feed.EPSS{}, fmt.Errorf("%q is not a CVE id", clip(cve))
+		return feed.EPSS{}, fmt.Errorf("%q is not a CVE id", feed.Clip(cve))
 	}
 	score, err := probability(fields[1])
 	if err != nil {
@@ -171,7 +170,7 @@ func row(line string, hasPercentile bool) (feed.EPSS, error) {
 func probability(s string) (float64, error) {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) {
-		return 0, fmt.Errorf("%q is not a number", clip(s))
+		return 0, fmt.Errorf("%q is not a number", feed.Clip(s))
 	}
 	if f < 0 || f > 1 {
 		return 0, fmt.Errorf("%s is outside [0, 1]", s)
@@ -189,82 +188,12 @@ func scoreDate(comment string) (string, error) {
 		}
 		v = strings.TrimSpace(v)
 		if len(v) < 10 {
-			return "", fmt.Errorf("score_date %q is not a date", clip(v))
+			return "", fmt.Errorf("score_date %q is not a date", feed.Clip(v))
 		}
 		if _, err := time.Parse(time.DateOnly, v[:10]); err != nil {
-			return "", fmt.Errorf("score_date %q is not a date", clip(v))
+			return "", fmt.Errorf("score_date %q is not a date", feed.Clip(v))
 		}
 		return v[:10], nil
 	}
 	return "", nil
-}
-
-// problems collects the non-fatal problems of one file.
-type problems struct {
-	prefix string
-	list   []string
-	n      int
-}
-
-func (p *problems) add(format string, args ...any) {
-	p.n++
-	if len(p.list) < maxErrors {
-		p.list = append(p.list, fmt.Sprintf(format, args...))
-	}
-}
-
-func (p *problems) err() error {
-	if p.n == 0 {
-		return nil
-	}
-	errs := make([]error, 0, len(p.list)+1)
-	for _, s := range p.list {
-		errs = append(errs, errors.New(p.prefix+s))
-	}
-	if p.n > len(p.list) {
-		errs = append(errs, fmt.Errorf("%s%d more problems", p.prefix, p.n-len(p.list)))
-	}
-	return errors.Join(errs...)
-}
-
-// errTooLarge is returned once a reader passes its bound.
-var errTooLarge = errors.New("input too large")
-
-// boundedReader reads at most n bytes, then fails with errTooLarge.
-type boundedReader struct {
-	r io.Reader
-	n int64
-}
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	if b.n <= 0 {
-		var one [1]byte
-		if n, _ := io.ReadFull(b.r, one[:]); n == 0 {
-			return 0, io.EOF
-		}
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > b.n {
-		p = p[:b.n]
-	}
-	n, err := b.r.Read(p)
-	b.n -= int64(n)
-	return n, err
-}
-
-func trimCompression(p string) string {
-	for _, s := range []string{".gz", ".zst", ".bz2", ".xz"} {
-		if strings.HasSuffix(p, s) {
-			return strings.TrimSuffix(p, s)
-		}
-	}
-	return p
-}
-
-func clip(s string) string {
-	r := []rune(s)
-	if len(r) <= 80 {
-		return s
-	}
-	return string(r[:80]) + "…"
 }

@@ -48,7 +48,6 @@ func DefaultURLs() []string { return []string{JSONURL} }
 const (
 	maxBytes   = 64 << 20
 	maxEntries = 1_000_000
-	maxErrors  = 20
 )
 
 // Parser reads the KEV catalog.
@@ -65,7 +64,7 @@ func (*Parser) Name() string { return "cisa-kev" }
 // Match implements feed.Parser: known_exploited_vulnerabilities.json or
 // .csv, as CISA names them.
 func (*Parser) Match(p string) bool {
-	switch path.Base(trimCompression(p)) {
+	switch path.Base(feed.TrimCompression(p)) {
 	case "known_exploited_vulnerabilities.json", "known_exploited_vulnerabilities.csv":
 		return true
 	}
@@ -75,21 +74,21 @@ func (*Parser) Match(p string) bool {
 // Parse implements feed.Parser. The form is told by the content: a JSON
 // object, else CSV.
 func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sink) error {
-	br := bufio.NewReaderSize(&boundedReader{r: r, n: maxBytes}, 64<<10)
+	br := bufio.NewReaderSize(feed.LimitReader(r, maxBytes), 64<<10)
 	first, err := peekNonSpace(br)
 	if err != nil && err != io.EOF {
 		return fmt.Errorf("kev: read %s: %w", name, err)
 	}
-	c := &catalog{name: name, out: out, seen: map[string]bool{}, prob: &problems{prefix: "kev: " + name + ": "}}
+	c := &catalog{name: name, out: out, seen: map[string]bool{}, prob: &feed.Problems{Prefix: "kev: " + name + ": "}}
 	if first == '{' {
 		err = c.parseJSON(ctx, br)
 	} else {
 		err = c.parseCSV(ctx, br)
 	}
 	if err != nil {
-		return errors.Join(err, c.prob.err())
+		return errors.Join(err, c.prob.Err())
 	}
-	return c.prob.err()
+	return c.prob.Err()
 }
 
 // catalog is the state of one file being read.
@@ -98,7 +97,7 @@ type catalog struct {
 	out  feed.Sink
 	seen map[string]bool
 	n    int
-	prob *problems
+	prob *feed.Problems
 }
 
 // entry is one vulnerability as published; nil fields were absent.
@@ -128,17 +127,17 @@ func (c *catalog) add(e *entry, where string) error {
 		return fmt.Errorf("kev: parse %s: more than %d entries", c.name, maxEntries)
 	}
 	if e.CVEID == nil || !reCVE.MatchString(*e.CVEID) {
-		c.prob.add("%s: cveID %s is not a CVE id; entry skipped", where, show(e.CVEID))
+		c.prob.Add("%s: cveID %s is not a CVE id; entry skipped", where, show(e.CVEID))
 		return nil
 	}
 	id := *e.CVEID
 	where += " (" + id + ")"
 	if e.DateAdded == nil || !isDate(*e.DateAdded) {
-		c.prob.add("%s: dateAdded %s is not a date (YYYY-MM-DD); entry skipped", where, show(e.DateAdded))
+		c.prob.Add("%s: dateAdded %s is not a date (YYYY-MM-DD); entry skipped", where, show(e.DateAdded))
 		return nil
 	}
 	if c.seen[id] {
-		c.prob.add("%s: listed twice; entry skipped", where)
+		c.prob.Add("%s: listed twice; entry skipped", where)
 		return nil
 	}
 	c.seen[id] = true
@@ -150,7 +149,7 @@ func (c *catalog) add(e *entry, where string) error {
 		{"shortDescription", e.ShortDescription}, {"requiredAction", e.RequiredAction}, {"dueDate", e.DueDate},
 	} {
 		if f.v == nil {
-			c.prob.add("%s: required field %s is missing", where, f.name)
+			c.prob.Add("%s: required field %s is missing", where, f.name)
 		}
 	}
 	k := feed.KEV{CVE: id, DateAdded: *e.DateAdded, Vendor: deref(e.VendorProject), Product: deref(e.Product)}
@@ -158,7 +157,7 @@ func (c *catalog) add(e *entry, where string) error {
 		if isDate(*e.DueDate) {
 			k.DueDate = *e.DueDate
 		} else {
-			c.prob.add("%s: dueDate %s is not a date (YYYY-MM-DD)", where, show(e.DueDate))
+			c.prob.Add("%s: dueDate %s is not a date (YYYY-MM-DD)", where, show(e.DueDate))
 		}
 	}
 	if e.KnownRansomwareCampaignUse != nil {
@@ -167,12 +166,12 @@ func (c *catalog) add(e *entry, where string) error {
 			k.Ransomware = true
 		case "Unknown":
 		default:
-			c.prob.add("%s: knownRansomwareCampaignUse %s is neither Known nor Unknown", where, show(e.KnownRansomwareCampaignUse))
+			c.prob.Add("%s: knownRansomwareCampaignUse %s is neither Known nor Unknown", where, show(e.KnownRansomwareCampaignUse))
 		}
 	}
 	for _, w := range e.CWEs {
 		if !reCWE.MatchString(w) {
-			c.prob.add("%s: cwe %q does not match CWE-n", where, clip(w))
+			c.prob.Add("%s: cwe %q does not match CWE-n", where, feed.Clip(w))
 		}
 	}
 	return c.out.KEV(&k)
@@ -185,7 +184,7 @@ func (c *catalog) parseJSON(ctx context.Context, r io.Reader) error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("kev: parse %s at byte %d: %s", c.name, dec.InputOffset(), fmt.Sprintf(format, args...))
 	}
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := feed.ExpectDelim(dec, '{'); err != nil {
 		return fail("%v", err)
 	}
 	var (
@@ -194,7 +193,7 @@ func (c *catalog) parseJSON(ctx context.Context, r io.Reader) error {
 		sawList           bool
 	)
 	for dec.More() {
-		key, err := stringToken(dec)
+		key, err := feed.StringToken(dec)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -217,7 +216,7 @@ func (c *catalog) parseJSON(ctx context.Context, r io.Reader) error {
 			count = &n
 		case "vulnerabilities":
 			sawList = true
-			if err := expectDelim(dec, '['); err != nil {
+			if err := feed.ExpectDelim(dec, '['); err != nil {
 				return fail("vulnerabilities: %v", err)
 			}
 			for i := 1; dec.More(); i++ {
@@ -229,7 +228,7 @@ func (c *catalog) parseJSON(ctx context.Context, r io.Reader) error {
 					var te *json.UnmarshalTypeError
 					if errors.As(err, &te) {
 						c.n++
-						c.prob.add("vulnerability %d: %v; entry skipped", i, err)
+						c.prob.Add("vulnerability %d: %v; entry skipped", i, err)
 						continue
 					}
 					return fail("vulnerability %d: %v", i, err)
@@ -238,7 +237,7 @@ func (c *catalog) parseJSON(ctx context.Context, r io.Reader) error {
 					return err
 				}
 			}
-			if err := expectDelim(dec, ']'); err != nil {
+			if err := feed.ExpectDelim(dec, ']'); err != nil {
 				return fail("vulnerabilities: %v", err)
 			}
 		default:
@@ -248,7 +247,7 @@ func (c *catalog) parseJSON(ctx context.Context, r io.Reader) error {
 			}
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
+	if err := feed.ExpectDelim(dec, '}'); err != nil {
 		return fail("%v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -258,17 +257,17 @@ func (c *catalog) parseJSON(ctx context.Context, r io.Reader) error {
 		return fail("no \"vulnerabilities\": not a KEV catalog")
 	}
 	if version == nil {
-		c.prob.add("required field catalogVersion is missing")
+		c.prob.Add("required field catalogVersion is missing")
 	}
 	if released == nil {
-		c.prob.add("required field dateReleased is missing")
+		c.prob.Add("required field dateReleased is missing")
 	} else if _, err := time.Parse(time.RFC3339Nano, *released); err != nil {
-		c.prob.add("dateReleased %q is not a date-time", clip(*released))
+		c.prob.Add("dateReleased %q is not a date-time", feed.Clip(*released))
 	}
 	if count == nil {
-		c.prob.add("required field count is missing")
+		c.prob.Add("required field count is missing")
 	} else if *count != int64(c.n) {
-		c.prob.add("count says %d entries, the catalog has %d", *count, c.n)
+		c.prob.Add("count says %d entries, the catalog has %d", *count, c.n)
 	}
 	return nil
 }
@@ -290,12 +289,12 @@ func (c *catalog) parseCSV(ctx context.Context, r io.Reader) error {
 		col[strings.TrimPrefix(h, "\ufeff")] = i
 	}
 	if _, ok := col["cveID"]; !ok {
-		return fmt.Errorf("kev: parse %s: header %q has no cveID column: not a KEV catalog", c.name, clip(strings.Join(header, ",")))
+		return fmt.Errorf("kev: parse %s: header %q has no cveID column: not a KEV catalog", c.name, feed.Clip(strings.Join(header, ",")))
 	}
 	for _, name := range [...]string{"cveID", "vendorProject", "product", "vulnerabilityName",
 		"dateAdded", "shortDescription", "requiredAction", "dueDate"} {
 		if _, ok := col[name]; !ok {
-			c.prob.add("header: required column %s is missing", name)
+			c.prob.Add("header: required column %s is missing", name)
 		}
 	}
 	for {
@@ -310,7 +309,7 @@ func (c *catalog) parseCSV(ctx context.Context, r io.Reader) error {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && errors.Is(err, csv.ErrFieldCount) {
 				c.n++
-				c.prob.add("line %d: %v; entry skipped", pe.StartLine, pe.Err)
+				c.prob.Add("line %d: %v; entry skipped", pe.StartLine, pe.Err)
 				continue
 			}
 			return fmt.Errorf("kev: parse %s: %w", c.name, err)
@@ -360,7 +359,7 @@ func show(s *string) string {
 	if s == nil {
 		return "missing"
 	}
-	return fmt.Sprintf("%q", clip(*s))
+	return fmt.Sprintf("%q", feed.Clip(*s))
 }
 
 // peekNonSpace returns the first byte that is not white space or a
@@ -383,97 +382,4 @@ func peekNonSpace(br *bufio.Reader) (byte, error) {
 		}
 		return b[0], nil
 	}
-}
-
-func expectDelim(dec *json.Decoder, d json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if got, ok := tok.(json.Delim); !ok || got != d {
-		return fmt.Errorf("want %q, got %v", d, tok)
-	}
-	return nil
-}
-
-func stringToken(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", err
-	}
-	s, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("want an object key, got %v", tok)
-	}
-	return s, nil
-}
-
-// problems collects the non-fatal problems of one file.
-type problems struct {
-	prefix string
-	list   []string
-	n      int
-}
-
-func (p *problems) add(format string, args ...any) {
-	p.n++
-	if len(p.list) < maxErrors {
-		p.list = append(p.list, fmt.Sprintf(format, args...))
-	}
-}
-
-func (p *problems) err() error {
-	if p.n == 0 {
-		return nil
-	}
-	errs := make([]error, 0, len(p.list)+1)
-	for _, s := range p.list {
-		errs = append(errs, errors.New(p.prefix+s))
-	}
-	if p.n > len(p.list) {
-		errs = append(errs, fmt.Errorf("%s%d more problems", p.prefix, p.n-len(p.list)))
-	}
-	return errors.Join(errs...)
-}
-
-// errTooLarge is returned once a reader passes its bound.
-var errTooLarge = errors.New("input too large")
-
-// boundedReader reads at most n bytes, then fails with errTooLarge.
-type boundedReader struct {
-	r io.Reader
-	n int64
-}
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	if b.n <= 0 {
-		var one [1]byte
-		if n, _ := io.ReadFull(b.r, one[:]); n == 0 {
-			return 0, io.EOF
-		}
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > b.n {
-		p = p[:b.n]
-	}
-	n, err := b.r.Read(p)
-	b.n -= int64(n)
-	return n, err
-}
-
-func trimCompression(p string) string {
-	for _, s := range []string{".gz", ".zst", ".bz2", ".xz"} {
-		if strings.HasSuffix(p, s) {
-			return strings.TrimSuffix(p, s)
-		}
-	}
-	return p
-}
-
-func clip(s string) string {
-	r := []rune(s)
-	if len(r) <= 80 {
-		return s
-	}
-	return string(r[:80]) + "…"
 }

@@ -75,7 +75,6 @@ const (
 	maxBytes  = 4 << 30
 	maxItems  = 10_000_000
 	maxVector = 512
-	maxErrors = 20
 )
 
 // Parser reads NVD JSON.
@@ -95,7 +94,7 @@ var reFeedFile = regexp.MustCompile(`^nvdcve-(1\.1|2\.0)-[A-Za-z0-9_-]+\.json$`)
 // nvdcve-1.1-modified.json), API pages saved under a directory named
 // "nvd" (nvd/page-0.json), and the API's own path (rest/json/cves/2.0).
 func (*Parser) Match(p string) bool {
-	p = trimCompression(p)
+	p = feed.TrimCompression(p)
 	if reFeedFile.MatchString(path.Base(p)) || strings.HasSuffix(p, "rest/json/cves/2.0") {
 		return true
 	}
@@ -164,18 +163,18 @@ type legacyItem struct {
 
 // Parse implements feed.Parser.
 func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sink) error {
-	dec := json.NewDecoder(bufio.NewReaderSize(&boundedReader{r: r, n: maxBytes}, 64<<10))
-	prob := &problems{prefix: "nvd: " + name + ": "}
+	dec := json.NewDecoder(bufio.NewReaderSize(feed.LimitReader(r, maxBytes), 64<<10))
+	prob := &feed.Problems{Prefix: "nvd: " + name + ": "}
 	fail := func(format string, args ...any) error {
 		err := fmt.Errorf("nvd: parse %s at byte %d: %s", name, dec.InputOffset(), fmt.Sprintf(format, args...))
-		return errors.Join(err, prob.err())
+		return errors.Join(err, prob.Err())
 	}
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := feed.ExpectDelim(dec, '{'); err != nil {
 		return fail("%v", err)
 	}
 	found := false
 	for dec.More() {
-		key, err := stringToken(dec)
+		key, err := feed.StringToken(dec)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -191,7 +190,7 @@ func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sin
 		case "vulnerabilities", "CVE_Items":
 			found = true
 			legacy := key == "CVE_Items"
-			if err := expectDelim(dec, '['); err != nil {
+			if err := feed.ExpectDelim(dec, '['); err != nil {
 				return fail("%s: %v", key, err)
 			}
 			for n := 0; dec.More(); n++ {
@@ -206,7 +205,7 @@ func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sin
 					var it legacyItem
 					if err := dec.Decode(&it); err != nil {
 						if isTypeError(err) {
-							prob.add("item %d: %v", n+1, err)
+							prob.Add("item %d: %v", n+1, err)
 							continue
 						}
 						return fail("item %d: %v", n+1, err)
@@ -216,7 +215,7 @@ func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sin
 					var it apiItem
 					if err := dec.Decode(&it); err != nil {
 						if isTypeError(err) {
-							prob.add("item %d: %v", n+1, err)
+							prob.Add("item %d: %v", n+1, err)
 							continue
 						}
 						return fail("item %d: %v", n+1, err)
@@ -230,7 +229,7 @@ func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sin
 					return err
 				}
 			}
-			if err := expectDelim(dec, ']'); err != nil {
+			if err := feed.ExpectDelim(dec, ']'); err != nil {
 				return fail("%s: %v", key, err)
 			}
 		default:
@@ -240,7 +239,7 @@ func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sin
 			}
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
+	if err := feed.ExpectDelim(dec, '}'); err != nil {
 		return fail("%v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -249,7 +248,7 @@ func (*Parser) Parse(ctx context.Context, name string, r io.Reader, out feed.Sin
 	if !found {
 		return fail("neither \"vulnerabilities\" (API 2.0) nor \"CVE_Items\" (1.1): not an NVD CVE file")
 	}
-	return prob.err()
+	return prob.Err()
 }
 
 var reCVE = regexp.MustCompile(`^CVE-[0-9]{4}-[0-9]{4,19}$`)
@@ -263,10 +262,10 @@ type candidate struct {
 
 // apiScore converts one 2.0 item; nil for a rejected CVE, one without
 // vectors, or a bad one (prob says why).
-func apiScore(it *apiItem, n int, prob *problems) *feed.Score {
+func apiScore(it *apiItem, n int, prob *feed.Problems) *feed.Score {
 	c := &it.CVE
 	if !reCVE.MatchString(c.ID) {
-		prob.add("item %d: id %q is not a CVE id", n+1, clip(c.ID))
+		prob.Add("item %d: id %q is not a CVE id", n+1, feed.Clip(c.ID))
 		return nil
 	}
 	if c.VulnStatus == "Rejected" {
@@ -277,7 +276,7 @@ func apiScore(it *apiItem, n int, prob *problems) *feed.Score {
 		for _, m := range ms {
 			v := m.CVSSData.VectorString
 			if !validVector(typ, v) {
-				prob.add("%s: %s vector %q from %s is not valid", c.ID, typ, clip(v), clip(m.Source))
+				prob.Add("%s: %s vector %q from %s is not valid", c.ID, typ, feed.Clip(v), feed.Clip(m.Source))
 				continue
 			}
 			rank := 2
@@ -308,10 +307,10 @@ func apiScore(it *apiItem, n int, prob *problems) *feed.Score {
 }
 
 // legacyScore converts one 1.1 item: its vectors are NVD's own.
-func legacyScore(it *legacyItem, n int, prob *problems) *feed.Score {
+func legacyScore(it *legacyItem, n int, prob *feed.Problems) *feed.Score {
 	id := it.CVE.Meta.ID
 	if !reCVE.MatchString(id) {
-		prob.add("item %d: id %q is not a CVE id", n+1, clip(id))
+		prob.Add("item %d: id %q is not a CVE id", n+1, feed.Clip(id))
 		return nil
 	}
 	if d := it.CVE.Description.Data; len(d) > 0 && strings.HasPrefix(d[0].Value, "** REJECT **") {
@@ -326,7 +325,7 @@ func legacyScore(it *legacyItem, n int, prob *problems) *feed.Score {
 			continue
 		}
 		if !validVector(v.typ, v.vec) {
-			prob.add("%s: %s vector %q is not valid", id, v.typ, clip(v.vec))
+			prob.Add("%s: %s vector %q is not valid", id, v.typ, feed.Clip(v.vec))
 			continue
 		}
 		sevs = append(sevs, osv.Severity{Type: v.typ, Score: v.vec})
@@ -411,7 +410,7 @@ func validVector(typ, v string) bool {
 
 // parseTime reads NVD's timestamps: 2.0 "2022-07-11T13:15:08.503" (UTC,
 // no zone), 1.1 "2020-07-08T17:15Z". Empty gives the zero time.
-func parseTime(id, field, s string, prob *problems) time.Time {
+func parseTime(id, field, s string, prob *feed.Problems) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
@@ -420,7 +419,7 @@ func parseTime(id, field, s string, prob *problems) time.Time {
 			return t.UTC()
 		}
 	}
-	prob.add("%s: %s %q is not a timestamp", id, field, clip(s))
+	prob.Add("%s: %s %q is not a timestamp", id, field, feed.Clip(s))
 	return time.Time{}
 }
 
@@ -429,97 +428,4 @@ func parseTime(id, field, s string, prob *problems) time.Time {
 func isTypeError(err error) bool {
 	var te *json.UnmarshalTypeError
 	return errors.As(err, &te)
-}
-
-func expectDelim(dec *json.Decoder, d json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if got, ok := tok.(json.Delim); !ok || got != d {
-		return fmt.Errorf("want %q, got %v", d, tok)
-	}
-	return nil
-}
-
-func stringToken(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", err
-	}
-	s, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("want an object key, got %v", tok)
-	}
-	return s, nil
-}
-
-// problems collects the non-fatal problems of one file.
-type problems struct {
-	prefix string
-	list   []string
-	n      int
-}
-
-func (p *problems) add(format string, args ...any) {
-	p.n++
-	if len(p.list) < maxErrors {
-		p.list = append(p.list, fmt.Sprintf(format, args...))
-	}
-}
-
-func (p *problems) err() error {
-	if p.n == 0 {
-		return nil
-	}
-	errs := make([]error, 0, len(p.list)+1)
-	for _, s := range p.list {
-		errs = append(errs, errors.New(p.prefix+s))
-	}
-	if p.n > len(p.list) {
-		errs = append(errs, fmt.Errorf("%s%d more problems", p.prefix, p.n-len(p.list)))
-	}
-	return errors.Join(errs...)
-}
-
-// errTooLarge is returned once a reader passes its bound.
-var errTooLarge = errors.New("input too large")
-
-// boundedReader reads at most n bytes, then fails with errTooLarge.
-type boundedReader struct {
-	r io.Reader
-	n int64
-}
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	if b.n <= 0 {
-		var one [1]byte
-		if n, _ := io.ReadFull(b.r, one[:]); n == 0 {
-			return 0, io.EOF
-		}
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > b.n {
-		p = p[:b.n]
-	}
-	n, err := b.r.Read(p)
-	b.n -= int64(n)
-	return n, err
-}
-
-func trimCompression(p string) string {
-	for _, s := range []string{".gz", ".zst", ".bz2", ".xz"} {
-		if strings.HasSuffix(p, s) {
-			return strings.TrimSuffix(p, s)
-		}
-	}
-	return p
-}
-
-func clip(s string) string {
-	r := []rune(s)
-	if len(r) <= 80 {
-		return s
-	}
-	return string(r[:80]) + "…"
 }

@@ -301,10 +301,10 @@ func TestPick(t *testing.T) {
 			var it apiItem
 			it.CVE.ID = "CVE-2026-0001"
 			it.CVE.Metrics.V40, it.CVE.Metrics.V31, it.CVE.Metrics.V30, it.CVE.Metrics.V2 = tc.v40, tc.v31, tc.v30, tc.v2
-			prob := &problems{}
+			prob := &feed.Problems{}
 			s := apiScore(&it, 0, prob)
-			if s == nil || prob.err() != nil {
-				t.Fatalf("score %v, problems %v", s, prob.err())
+			if s == nil || prob.Err() != nil {
+				t.Fatalf("score %v, problems %v", s, prob.Err())
 			}
 			if diff := cmp.Diff(tc.want, s.Severity); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
