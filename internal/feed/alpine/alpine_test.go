@@ -4,80 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/feed"
+	"github.com/pavesec/pave/internal/feed/feedtest"
 	"github.com/pavesec/pave/internal/osv"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got, as indented JSON, with testdata/name.
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
-}
-
-// vulndataPath returns the path of rel in the unpacked sample-data
-// bundle ($PAVE_VULNDATA, default /var/tmp/vulndata/extracted), or "".
-func vulndataPath(rel string) string {
-	dir := os.Getenv("PAVE_VULNDATA")
-	if dir == "" {
-		dir = "/var/tmp/vulndata/extracted"
-	}
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
-}
-
-// vulndata is vulndataPath for a test that needs the file: it skips when
-// the bundle is absent, and fails instead under CI.
-func vulndata(t testing.TB, rel string) string {
-	t.Helper()
-	p := vulndataPath(rel)
-	if p == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("real data %s missing", rel)
-		}
-		t.Skipf("real data %s missing; unpack the vulndata bundle or set PAVE_VULNDATA", rel)
-	}
-	return p
-}
-
-func read(t testing.TB, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func run(p *Parser, path string, data []byte) (*feed.Collector, error) {
 	var c feed.Collector
@@ -139,36 +74,36 @@ var goldenFiles = []string{
 func TestGolden(t *testing.T) {
 	for _, f := range goldenFiles {
 		t.Run(f, func(t *testing.T) {
-			c, err := run(New(), f, read(t, "testdata/"+f))
+			c, err := run(New(), f, feedtest.Read(t, "testdata/"+f))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range c.Advisories {
 				checkRecord(t, New(), &c.Advisories[i])
 			}
-			golden(t, strings.NewReplacer("/", "-", ".yaml", ".golden.json", ".json", ".golden.json").Replace(f), c.Advisories)
+			feedtest.Golden(t, strings.NewReplacer("/", "-", ".yaml", ".golden.json", ".json", ".golden.json").Replace(f), c.Advisories)
 		})
 	}
 	t.Run("wolfi", func(t *testing.T) {
-		c, err := run(NewWolfi(), "security.json", read(t, "testdata/wolfi/security.json"))
+		c, err := run(NewWolfi(), "security.json", feedtest.Read(t, "testdata/wolfi/security.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range c.Advisories {
 			checkRecord(t, NewWolfi(), &c.Advisories[i])
 		}
-		golden(t, "wolfi-security.golden.json", c.Advisories)
+		feedtest.Golden(t, "wolfi-security.golden.json", c.Advisories)
 	})
 }
 
 // TestJSONMatchesYAML: the two forms of the same secdb give the same
 // records.
 func TestJSONMatchesYAML(t *testing.T) {
-	y, err := run(New(), "v3.15/main.yaml", read(t, "testdata/yaml/v3.15/main.yaml"))
+	y, err := run(New(), "v3.15/main.yaml", feedtest.Read(t, "testdata/yaml/v3.15/main.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := run(New(), "v3.15/main.json", read(t, "testdata/json/v3.15/main.json"))
+	j, err := run(New(), "v3.15/main.json", feedtest.Read(t, "testdata/json/v3.15/main.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,11 +139,11 @@ func TestRealFiles(t *testing.T) {
 			if strings.HasSuffix(tc.file, "security.json") {
 				p = NewWolfi()
 			}
-			path := vulndata(t, tc.file)
+			path := feedtest.Vulndata(t, tc.file)
 			if !p.Match(strings.TrimPrefix(path, "/")) {
 				t.Errorf("Match(%q) = false", path)
 			}
-			c, err := run(p, tc.file, read(t, path))
+			c, err := run(p, tc.file, feedtest.Read(t, path))
 			if err != nil {
 				t.Fatalf("real file does not parse: %v", err)
 			}
@@ -233,7 +168,7 @@ func TestRealFiles(t *testing.T) {
 func TestFacts(t *testing.T) {
 	find := func(t *testing.T, file, id, pkg string) *osv.Record {
 		t.Helper()
-		c, err := run(New(), file, read(t, "testdata/"+file))
+		c, err := run(New(), file, feedtest.Read(t, "testdata/"+file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,7 +291,7 @@ func TestErrors(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, name := range goldenFiles {
-		f.Add(read(f, "testdata/"+name))
+		f.Add(feedtest.Read(f, "testdata/"+name))
 	}
 	f.Add([]byte(`{"distroversion":"v3.20","packages":[{"pkg":{"name":"a","secfixes":{"0":["CVE-2020-0001"],"1-r0":["CVE-2020-0001 XSA-1"]}}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -373,9 +308,9 @@ func FuzzParse(f *testing.F) {
 // (v3.11/main.yaml; the excerpt without the bundle) and the JSON form;
 // the metric is records/s.
 func BenchmarkParse(b *testing.B) {
-	yamlData := read(b, "testdata/yaml/v3.9/main.yaml")
-	if p := vulndataPath("alpine-secdb-2020/v3.11/main.yaml"); p != "" {
-		yamlData = read(b, p)
+	yamlData := feedtest.Read(b, "testdata/yaml/v3.9/main.yaml")
+	if p := feedtest.VulndataPath("alpine-secdb-2020/v3.11/main.yaml"); p != "" {
+		yamlData = feedtest.Read(b, p)
 	}
 	// The same data as JSON: what secdb.alpinelinux.org serves today.
 	jsonData := yamlToJSON(b, yamlData)

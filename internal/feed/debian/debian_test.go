@@ -4,81 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/feed"
 	"github.com/pavesec/pave/internal/osv"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got, as indented JSON, with testdata/name.
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
-}
-
-// vulndataPath returns the path of rel in the unpacked sample-data
-// bundle (/work/shared/data/vulndata-bundle-*.tar.zst; $PAVE_VULNDATA
-// overrides where), or "" when it is absent.
-func vulndataPath(rel string) string {
-	dir := os.Getenv("PAVE_VULNDATA")
-	if dir == "" {
-		dir = "/var/tmp/vulndata/extracted"
-	}
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
-}
-
-// vulndata is vulndataPath for a test that needs the file: it skips when
-// the bundle is absent, and fails instead under CI.
-func vulndata(t testing.TB, rel string) string {
-	t.Helper()
-	p := vulndataPath(rel)
-	if p == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("real data %s missing", rel)
-		}
-		t.Skipf("real data %s missing; unpack the vulndata bundle or set PAVE_VULNDATA", rel)
-	}
-	return p
-}
-
-func read(t testing.TB, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // run parses data as the file at path.
 func run(p feed.Parser, path string, data []byte) (*feed.Collector, error) {

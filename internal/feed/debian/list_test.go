@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/osv"
+
+	"github.com/pavesec/pave/internal/feed/feedtest"
 )
 
 func TestListMatch(t *testing.T) {
@@ -49,14 +51,14 @@ func TestListGolden(t *testing.T) {
 			if strings.HasSuffix(path, "vunnel-list") {
 				path = "DSA/list"
 			}
-			c, err := run(NewList(), path, read(t, "testdata/"+f.path))
+			c, err := run(NewList(), path, feedtest.Read(t, "testdata/"+f.path))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range c.Advisories {
 				checkRecord(t, &c.Advisories[i])
 			}
-			golden(t, f.golden, c.Advisories)
+			feedtest.Golden(t, f.golden, c.Advisories)
 		})
 	}
 }
@@ -94,7 +96,7 @@ func TestListRealFiles(t *testing.T) {
 		{"DTSA", 208, 207},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
-			data := read(t, vulndata(t, "debian-dsa-dla-2023/data/"+tc.kind+"/list"))
+			data := feedtest.Read(t, feedtest.Vulndata(t, "debian-dsa-dla-2023/data/"+tc.kind+"/list"))
 			entries, withPackage := listCounts(data)
 			if entries != tc.entries || withPackage != tc.records {
 				t.Fatalf("independent count: %d entries, %d with packages; want %d, %d", entries, withPackage, tc.entries, tc.records)
@@ -123,7 +125,7 @@ func TestListRealFiles(t *testing.T) {
 // TestListFacts checks records of the real excerpt against the list
 // text, read by eye.
 func TestListFacts(t *testing.T) {
-	c, err := run(NewList(), "DSA/list", read(t, "testdata/list/DSA/list"))
+	c, err := run(NewList(), "DSA/list", feedtest.Read(t, "testdata/list/DSA/list"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,8 +319,8 @@ func TestVulnListErrors(t *testing.T) {
 }
 
 func FuzzList(f *testing.F) {
-	f.Add(read(f, "testdata/list/DSA/list"))
-	f.Add(read(f, "testdata/list/DTSA/list"))
+	f.Add(feedtest.Read(f, "testdata/list/DSA/list"))
+	f.Add(feedtest.Read(f, "testdata/list/DTSA/list"))
 	f.Add([]byte("[01 Jan 2024] DLA-1-1 p\n\t{CVE-2024-0001}\n\t[buster] - p <no-dsa> (Minor issue)\n\t- p 1.2-1 (bug #1; low)\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, _ := run(NewList(), "fuzz", data)
@@ -343,9 +345,9 @@ func FuzzList(f *testing.F) {
 // BenchmarkList converts the real DSA list (the excerpt when the bundle
 // is absent); the metric is records/s.
 func BenchmarkList(b *testing.B) {
-	data := read(b, "testdata/list/DSA/list")
-	if p := vulndataPath("debian-dsa-dla-2023/data/DSA/list"); p != "" {
-		data = read(b, p)
+	data := feedtest.Read(b, "testdata/list/DSA/list")
+	if p := feedtest.VulndataPath("debian-dsa-dla-2023/data/DSA/list"); p != "" {
+		data = feedtest.Read(b, p)
 	}
 	p := NewList()
 	b.SetBytes(int64(len(data)))

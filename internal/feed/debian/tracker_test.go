@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/feed"
+	"github.com/pavesec/pave/internal/feed/feedtest"
 	"github.com/pavesec/pave/internal/osv"
 )
 
@@ -35,14 +36,14 @@ func TestTrackerMatch(t *testing.T) {
 func TestTrackerGolden(t *testing.T) {
 	for _, name := range []string{"debian.json", "annotations.json"} {
 		t.Run(name, func(t *testing.T) {
-			c, err := run(NewTracker(), "tracker/"+name, read(t, "testdata/tracker/"+name))
+			c, err := run(NewTracker(), "tracker/"+name, feedtest.Read(t, "testdata/tracker/"+name))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range c.Advisories {
 				checkRecord(t, &c.Advisories[i])
 			}
-			golden(t, "tracker/"+strings.TrimSuffix(name, ".json")+".golden.json", c.Advisories)
+			feedtest.Golden(t, "tracker/"+strings.TrimSuffix(name, ".json")+".golden.json", c.Advisories)
 		})
 	}
 }
@@ -50,7 +51,7 @@ func TestTrackerGolden(t *testing.T) {
 // TestTrackerFacts checks the conversion of the real excerpt against
 // what the tracker says, read by eye.
 func TestTrackerFacts(t *testing.T) {
-	c, err := run(NewTracker(), "debian.json", read(t, "testdata/tracker/debian.json"))
+	c, err := run(NewTracker(), "debian.json", feedtest.Read(t, "testdata/tracker/debian.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,15 +200,15 @@ func TestTrackerCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var c feed.Collector
-	err := NewTracker().Parse(ctx, "t", bytes.NewReader(read(t, "testdata/tracker/debian.json")), &c)
+	err := NewTracker().Parse(ctx, "t", bytes.NewReader(feedtest.Read(t, "testdata/tracker/debian.json")), &c)
 	if err != context.Canceled || len(c.Advisories) != 0 {
 		t.Errorf("got %v with %d records", err, len(c.Advisories))
 	}
 }
 
 func FuzzTracker(f *testing.F) {
-	f.Add(read(f, "testdata/tracker/debian.json"))
-	f.Add(read(f, "testdata/tracker/annotations.json"))
+	f.Add(feedtest.Read(f, "testdata/tracker/debian.json"))
+	f.Add(feedtest.Read(f, "testdata/tracker/annotations.json"))
 	f.Add([]byte(`{"p":{"CVE-2026-0001":{"releases":{"trixie":{"status":"undetermined"},"sid":{"status":"resolved","fixed_version":"1"}}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := run(NewTracker(), "fuzz", data)
@@ -228,7 +229,7 @@ func FuzzTracker(f *testing.F) {
 
 // BenchmarkTracker converts the real excerpt; the metric is records/s.
 func BenchmarkTracker(b *testing.B) {
-	data := read(b, "testdata/tracker/debian.json")
+	data := feedtest.Read(b, "testdata/tracker/debian.json")
 	p := NewTracker()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()

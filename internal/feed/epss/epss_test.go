@@ -4,57 +4,19 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/feed"
+	"github.com/pavesec/pave/internal/feed/feedtest"
 	"github.com/pavesec/pave/internal/osv"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got, as indented JSON, with testdata/name.
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
-}
-
 const sample = "testdata/epss_scores-2025-11-25.csv"
-
-func read(t testing.TB, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func run(data []byte) (*feed.Collector, error) {
 	var c feed.Collector
@@ -88,7 +50,7 @@ func TestMatch(t *testing.T) {
 // TestGolden reads the sample written in the published format (see
 // testdata/README.md: the scores in it are not real).
 func TestGolden(t *testing.T) {
-	c, err := run(read(t, sample))
+	c, err := run(feedtest.Read(t, sample))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +62,7 @@ func TestGolden(t *testing.T) {
 	if diff := cmp.Diff(want, c.EPSSs[0]); diff != "" {
 		t.Errorf("first row (-want +got):\n%s", diff)
 	}
-	golden(t, "epss_scores-2025-11-25.golden.json", c.EPSSs)
+	feedtest.Golden(t, "epss_scores-2025-11-25.golden.json", c.EPSSs)
 }
 
 // TestGzipped reads the file as published (.csv.gz) after the builder's
@@ -108,7 +70,7 @@ func TestGolden(t *testing.T) {
 func TestGzipped(t *testing.T) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	zw.Write(read(t, sample))
+	zw.Write(feedtest.Read(t, sample))
 	zw.Close()
 	zr, err := gzip.NewReader(&buf)
 	if err != nil {
@@ -221,7 +183,7 @@ func (*countSink) KEV(*feed.KEV) error        { return nil }
 func (c *countSink) EPSS(*feed.EPSS) error    { c.n++; return nil }
 
 func FuzzParse(f *testing.F) {
-	f.Add(read(f, sample))
+	f.Add(feedtest.Read(f, sample))
 	f.Add([]byte("cve,epss\nCVE-2021-44228,0.97565\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, _ := run(data)

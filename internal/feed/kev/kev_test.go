@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,70 +11,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/pavesec/pave/internal/feed"
+	"github.com/pavesec/pave/internal/feed/feedtest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got, as indented JSON, with testdata/name.
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
-}
-
-// vulndataPath returns the path of rel in the unpacked sample-data
-// bundle ($PAVE_VULNDATA, default /var/tmp/vulndata/extracted), or "".
-func vulndataPath(rel string) string {
-	dir := os.Getenv("PAVE_VULNDATA")
-	if dir == "" {
-		dir = "/var/tmp/vulndata/extracted"
-	}
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
-}
-
-// vulndata is vulndataPath for a test that needs the file: it skips when
-// the bundle is absent, and fails instead under CI.
-func vulndata(t testing.TB, rel string) string {
-	t.Helper()
-	p := vulndataPath(rel)
-	if p == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("real data %s missing", rel)
-		}
-		t.Skipf("real data %s missing; unpack the vulndata bundle or set PAVE_VULNDATA", rel)
-	}
-	return p
-}
-
-func read(t testing.TB, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func run(path string, data []byte) (*feed.Collector, error) {
 	var c feed.Collector
@@ -115,11 +50,11 @@ func TestMatch(t *testing.T) {
 // TestGolden converts the excerpts; the JSON and CSV forms of the same
 // entries give the same results.
 func TestGolden(t *testing.T) {
-	j, err := run("known_exploited_vulnerabilities.json", read(t, "testdata/known_exploited_vulnerabilities.json"))
+	j, err := run("known_exploited_vulnerabilities.json", feedtest.Read(t, "testdata/known_exploited_vulnerabilities.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := run("known_exploited_vulnerabilities.csv", read(t, "testdata/known_exploited_vulnerabilities.csv"))
+	c, err := run("known_exploited_vulnerabilities.csv", feedtest.Read(t, "testdata/known_exploited_vulnerabilities.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +62,7 @@ func TestGolden(t *testing.T) {
 	if diff := cmp.Diff(j.KEVs, c.KEVs); diff != "" || len(j.KEVs) != 13 {
 		t.Errorf("%d entries; json vs csv (-json +csv):\n%s", len(j.KEVs), diff)
 	}
-	golden(t, "known_exploited_vulnerabilities.golden.json", j.KEVs)
+	feedtest.Golden(t, "known_exploited_vulnerabilities.golden.json", j.KEVs)
 	// CVE-2025-48384 (Git), read off the JSON.
 	want := feed.KEV{CVE: "CVE-2025-48384", DateAdded: "2025-08-25", DueDate: "2025-09-15", Vendor: "Git", Product: "Git"}
 	if diff := cmp.Diff(want, j.KEVs[0]); diff != "" {
@@ -149,7 +84,7 @@ func TestRealFiles(t *testing.T) {
 		{"kev/newer-csv-2025-11/known_exploited_vulnerabilities.csv", 1460, 302},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			c, err := run(tc.file, read(t, vulndata(t, tc.file)))
+			c, err := run(tc.file, feedtest.Read(t, feedtest.Vulndata(t, tc.file)))
 			if err != nil {
 				t.Fatalf("real catalog fails validation: %v", err)
 			}
@@ -177,8 +112,8 @@ func TestRealFiles(t *testing.T) {
 // real catalog passes both; each mutation the schema rejects, the parser
 // reports.
 func TestSchema(t *testing.T) {
-	schemaPath := vulndata(t, "kev/known_exploited_vulnerabilities_schema.json")
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(read(t, schemaPath)))
+	schemaPath := feedtest.Vulndata(t, "kev/known_exploited_vulnerabilities_schema.json")
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(feedtest.Read(t, schemaPath)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +126,7 @@ func TestSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := read(t, "testdata/known_exploited_vulnerabilities.json")
+	base := feedtest.Read(t, "testdata/known_exploited_vulnerabilities.json")
 	schemaValid := func(b []byte) bool {
 		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 		if err != nil {
@@ -202,7 +137,7 @@ func TestSchema(t *testing.T) {
 	if !schemaValid(base) {
 		t.Fatal("the excerpt does not validate against the schema")
 	}
-	if full := vulndataPath("kev/known_exploited_vulnerabilities.json"); full != "" && !schemaValid(read(t, full)) {
+	if full := feedtest.VulndataPath("kev/known_exploited_vulnerabilities.json"); full != "" && !schemaValid(feedtest.Read(t, full)) {
 		t.Fatal("the real catalog does not validate against the schema")
 	}
 	mutate := func(f func(m map[string]any, first map[string]any)) []byte {
@@ -307,8 +242,8 @@ func TestErrors(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	f.Add(read(f, "testdata/known_exploited_vulnerabilities.json"))
-	f.Add(read(f, "testdata/known_exploited_vulnerabilities.csv"))
+	f.Add(feedtest.Read(f, "testdata/known_exploited_vulnerabilities.json"))
+	f.Add(feedtest.Read(f, "testdata/known_exploited_vulnerabilities.csv"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, _ := run("fuzz", data)
 		checkKEVs(t, c.KEVs)
@@ -320,9 +255,9 @@ func FuzzParse(f *testing.F) {
 func BenchmarkParse(b *testing.B) {
 	for _, form := range []string{"json", "csv"} {
 		b.Run(form, func(b *testing.B) {
-			data := read(b, "testdata/known_exploited_vulnerabilities."+form)
-			if p := vulndataPath("kev/known_exploited_vulnerabilities." + form); p != "" {
-				data = read(b, p)
+			data := feedtest.Read(b, "testdata/known_exploited_vulnerabilities."+form)
+			if p := feedtest.VulndataPath("kev/known_exploited_vulnerabilities." + form); p != "" {
+				data = feedtest.Read(b, p)
 			}
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()

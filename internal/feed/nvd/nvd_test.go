@@ -3,10 +3,6 @@ package nvd
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,71 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/feed"
+	"github.com/pavesec/pave/internal/feed/feedtest"
 	"github.com/pavesec/pave/internal/osv"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got, as indented JSON, with testdata/name.
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
-}
-
-// vulndataPath returns the path of rel in the unpacked sample-data
-// bundle ($PAVE_VULNDATA, default /var/tmp/vulndata/extracted), or "".
-func vulndataPath(rel string) string {
-	dir := os.Getenv("PAVE_VULNDATA")
-	if dir == "" {
-		dir = "/var/tmp/vulndata/extracted"
-	}
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
-}
-
-// vulndata is vulndataPath for a test that needs the file: it skips when
-// the bundle is absent, and fails instead under CI.
-func vulndata(t testing.TB, rel string) string {
-	t.Helper()
-	p := vulndataPath(rel)
-	if p == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("real data %s missing", rel)
-		}
-		t.Skipf("real data %s missing; unpack the vulndata bundle or set PAVE_VULNDATA", rel)
-	}
-	return p
-}
-
-func read(t testing.TB, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func run(path string, data []byte) (*feed.Collector, error) {
 	var c feed.Collector
@@ -124,14 +58,14 @@ func TestMatch(t *testing.T) {
 func TestGolden(t *testing.T) {
 	for _, f := range []string{"api-single-entry.json", "api-osvdev-test.json", "nvdcve-1.1-modified.json"} {
 		t.Run(f, func(t *testing.T) {
-			c, err := run(f, read(t, "testdata/"+f))
+			c, err := run(f, feedtest.Read(t, "testdata/"+f))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range c.Scores {
 				checkScore(t, &c.Scores[i])
 			}
-			golden(t, strings.TrimSuffix(f, ".json")+".golden.json", c.Scores)
+			feedtest.Golden(t, strings.TrimSuffix(f, ".json")+".golden.json", c.Scores)
 		})
 	}
 }
@@ -149,7 +83,7 @@ func TestRealFiles(t *testing.T) {
 		{"fixtures/vunnel/tests/unit/providers/nvd/test-fixtures/single-entry.json", 1},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			c, err := run(tc.file, read(t, vulndata(t, tc.file)))
+			c, err := run(tc.file, feedtest.Read(t, feedtest.Vulndata(t, tc.file)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +101,7 @@ func TestRealFiles(t *testing.T) {
 func TestFacts(t *testing.T) {
 	by := map[string]feed.Score{}
 	for _, f := range []string{"api-osvdev-test.json", "nvdcve-1.1-modified.json"} {
-		c, err := run(f, read(t, "testdata/"+f))
+		c, err := run(f, feedtest.Read(t, "testdata/"+f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,8 +109,8 @@ func TestFacts(t *testing.T) {
 			by[s.CVE] = s
 		}
 	}
-	if p := vulndataPath("fixtures/vunnel/tests/unit/providers/nvd/test-fixtures/full-page.json"); p != "" {
-		c, err := run("full-page.json", read(t, p))
+	if p := feedtest.VulndataPath("fixtures/vunnel/tests/unit/providers/nvd/test-fixtures/full-page.json"); p != "" {
+		c, err := run("full-page.json", feedtest.Read(t, p))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -378,7 +312,7 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var c feed.Collector
-	if err := New().Parse(ctx, "t", bytes.NewReader(read(t, "testdata/api-osvdev-test.json")), &c); err != context.Canceled {
+	if err := New().Parse(ctx, "t", bytes.NewReader(feedtest.Read(t, "testdata/api-osvdev-test.json")), &c); err != context.Canceled {
 		t.Errorf("got %v", err)
 	}
 }
@@ -403,7 +337,7 @@ func TestFeedURLs(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"api-single-entry.json", "nvdcve-1.1-modified.json"} {
-		f.Add(read(f, "testdata/"+name))
+		f.Add(feedtest.Read(f, "testdata/"+name))
 	}
 	f.Add([]byte(rejected))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -417,14 +351,14 @@ func FuzzParse(f *testing.F) {
 // BenchmarkParse reads the largest real API page of the bundle (the
 // osv.dev sample without it) and the 1.1 excerpt; the metric is scores/s.
 func BenchmarkParse(b *testing.B) {
-	api := read(b, "testdata/api-osvdev-test.json")
-	if p := vulndataPath("fixtures/vunnel/tests/unit/providers/nvd/test-fixtures/full-page.json"); p != "" {
-		api = read(b, p)
+	api := feedtest.Read(b, "testdata/api-osvdev-test.json")
+	if p := feedtest.VulndataPath("fixtures/vunnel/tests/unit/providers/nvd/test-fixtures/full-page.json"); p != "" {
+		api = feedtest.Read(b, p)
 	}
 	for _, bc := range []struct {
 		name string
 		data []byte
-	}{{"api2.0", api}, {"feed1.1", read(b, "testdata/nvdcve-1.1-modified.json")}} {
+	}{{"api2.0", api}, {"feed1.1", feedtest.Read(b, "testdata/nvdcve-1.1-modified.json")}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bc.data)))
 			b.ReportAllocs()
