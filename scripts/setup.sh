@@ -24,7 +24,7 @@ DOCKERD_LOG=/tmp/pave-dockerd.log
 REGISTRY_LOG=/tmp/pave-registry.log
 
 # Tools the tests run.
-PACKAGES=(docker.io docker-registry apache2-utils openssl dpkg-dev curl ca-certificates)
+PACKAGES=(docker.io docker-registry apache2-utils openssl dpkg-dev curl ca-certificates zstd)
 
 # Real Debian packages the tests and the sample image are assembled from.
 # Keep in step with internal/testimage (DebNames) and docs/testing.md.
@@ -208,7 +208,37 @@ $(tail -n 15 "$REGISTRY_LOG" 2>/dev/null)"
 	step "registry up"
 fi
 
-# 6. The env file the tests read (KEY=VALUE, also fine to source).
+# 6. The sample vulnerability data (real feeds in their published formats),
+# for the feed parsers' real-data tests: the bundle beside the repository
+# (../shared/data) is checked against its SHA256SUMS and unpacked once.
+VULNDATA=${PAVE_VULNDATA:-/var/tmp/vulndata/extracted}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+bundle=""
+for d in "$ROOT/../shared/data" /work/shared/data; do
+	for f in "$d"/vulndata-bundle-*.tar.zst; do
+		[ -f "$f" ] && bundle=$f && break 2
+	done
+done
+if [ -z "$bundle" ]; then
+	step "no vulnerability data bundle beside the repository: real-data feed tests will skip"
+else
+	sum=$(sha256sum "$bundle" | cut -d' ' -f1)
+	sums=$(dirname "$bundle")/SHA256SUMS
+	if [ -f "$sums" ] && ! grep -q "^$sum " "$sums"; then
+		die "$bundle does not match $sums"
+	fi
+	if [ "$(cat "$VULNDATA/.bundle-sha256" 2>/dev/null)" = "$sum" ]; then
+		step "vulnerability data present in $VULNDATA"
+	else
+		step "unpacking $(basename "$bundle") -> $VULNDATA"
+		rm -rf "$VULNDATA.new" && mkdir -p "$VULNDATA.new"
+		zstd -dc "$bundle" | tar -x -C "$VULNDATA.new" --no-same-owner || die "unpacking $bundle failed"
+		echo "$sum" >"$VULNDATA.new/.bundle-sha256"
+		rm -rf "$VULNDATA" && mv "$VULNDATA.new" "$VULNDATA"
+	fi
+fi
+
+# 7. The env file the tests read (KEY=VALUE, also fine to source).
 {
 	echo "PAVE_TEST_DIR=$DIR"
 	echo "PAVE_TEST_DEBS=$DEBS_DIR"
