@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/pavesec/pave/internal/extract/python"
 )
 
 // purl is a package URL reduced to what matching needs: the package
@@ -74,7 +76,7 @@ func parsePURL(s string) (purl, error) {
 	}
 	p.name = strings.ToLower(name)
 	if p.typ == "pypi" {
-		p.name = normalizePyPI(p.name)
+		p.name = python.NormalizeName(p.name)
 	}
 	var epoch string
 	for _, kv := range strings.Split(query, "&") {
@@ -113,25 +115,6 @@ func normalizeVersion(typ, v, epoch string) string {
 		v = strings.TrimPrefix(v, "v")
 	}
 	return v
-}
-
-// normalizePyPI applies PEP 503: runs of '-', '_' and '.' are one '-'.
-func normalizePyPI(name string) string {
-	var b strings.Builder
-	dash := false
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c == '-' || c == '_' || c == '.' {
-			if !dash {
-				b.WriteByte('-')
-			}
-			dash = true
-			continue
-		}
-		dash = false
-		b.WriteByte(c)
-	}
-	return b.String()
 }
 
 // matches reports whether package URL p, used as a pattern, names q:

@@ -31,6 +31,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/pavesec/pave/internal/extract/python"
 	"github.com/pavesec/pave/internal/feed"
 	"github.com/pavesec/pave/internal/osv"
 	"github.com/pavesec/pave/internal/report"
@@ -112,20 +113,7 @@ type Advisory struct {
 func NormalizeName(ecosystem, name string) string {
 	switch osv.BaseEcosystem(ecosystem) {
 	case "PyPI":
-		var b strings.Builder
-		sep := false
-		for _, r := range strings.ToLower(name) {
-			if r == '-' || r == '_' || r == '.' {
-				sep = true
-				continue
-			}
-			if sep && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			sep = false
-			b.WriteRune(r)
-		}
-		return b.String()
+		return python.NormalizeName(name)
 	case "crates.io":
 		return strings.ReplaceAll(strings.ToLower(name), "_", "-")
 	case "NuGet", "Packagist":
