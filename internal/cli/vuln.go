@@ -82,9 +82,8 @@ func (f *vulnFlags) threshold(cfg *policy.Config) (finding.Severity, bool, error
 	return 0, false, nil
 }
 
-// vulnScan matches the scan's packages, applies the policy and returns
-// the gate's verdict as an error (nil when the gate passes or is off).
-// Warnings go to warn.
+// vulnRun is what scan decided before the walk: the scanners, the policy
+// file and the gate.
 type vulnRun struct {
 	cfg       *policy.Config
 	threshold finding.Severity

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"slices"
 	"sync"
@@ -60,9 +59,9 @@ func wants(ch check.FileCheck, p string, info fs.FileInfo) bool {
 }
 
 func (c *checkRunner) Extract(ctx context.Context, in *extract.Input) ([]inventory.Package, error) {
-	content := make([]byte, in.Size)
-	if _, err := io.ReadFull(io.NewSectionReader(in.Reader, 0, in.Size), content); err != nil {
-		return nil, fmt.Errorf("read: %w", err)
+	content, err := extract.ReadAll(in, MaxCheckedFile)
+	if err != nil {
+		return nil, err
 	}
 	var errs []error
 	for _, ch := range c.checks {

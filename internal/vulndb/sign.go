@@ -232,7 +232,6 @@ func verify(bundle []byte, payload []byte, keys []PublicKey) (*PublicKey, error)
 	}
 	for _, k := range order {
 		if ecdsa.VerifyASN1(k.Key, sum[:], b.MessageSignature.Signature) {
-			k := k
 			return &k, nil
 		}
 	}
