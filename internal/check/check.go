@@ -36,6 +36,7 @@ const (
 	CISDocker  = "CIS-Docker"   // CIS Docker Benchmark v1.6.0 ids, e.g. "4.1"
 	CISK8s     = "CIS-K8s"      // CIS Kubernetes Benchmark v1.9 ids, e.g. "5.2.2"
 	OWASPK8s   = "OWASP-K8s"    // OWASP Kubernetes Top 10 (2022): "K01" … "K10"
+	OWASPCICD  = "OWASP-CICD"   // OWASP Top 10 CI/CD Security Risks: "CICD-SEC-1" … "CICD-SEC-10"
 	PSS        = "PSS"          // Pod Security Standards level: "baseline" or "restricted"
 	CWE        = "CWE"          // e.g. "798"
 )

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pavesec/pave/internal/check"
 	"github.com/pavesec/pave/internal/finding"
 )
 
@@ -58,8 +59,8 @@ func Markdown(rules []Rule) string {
 	}
 	slices.Sort(families)
 	frameworks := []struct{ key, title string }{
-		{"NIST-800-190", "NIST 800-190"}, {"CIS-Docker", "CIS Docker"}, {"CIS-K8s", "CIS K8s"},
-		{"OWASP-K8s", "OWASP K8s"}, {"OWASP-CICD", "OWASP CI/CD"}, {"PSS", "PSS"}, {"CWE", "CWE"},
+		{check.NIST800190, "NIST 800-190"}, {check.CISDocker, "CIS Docker"}, {check.CISK8s, "CIS K8s"},
+		{check.OWASPK8s, "OWASP K8s"}, {check.OWASPCICD, "OWASP CI/CD"}, {check.PSS, "PSS"}, {check.CWE, "CWE"},
 	}
 	for _, fam := range families {
 		fmt.Fprintf(&b, "## %s\n\n", fam)

@@ -7,7 +7,7 @@ import (
 
 // OWASPCICD names the OWASP Top 10 CI/CD Security Risks (2022) framework;
 // its ids are "CICD-SEC-1" … "CICD-SEC-10".
-const OWASPCICD = "OWASP-CICD"
+const OWASPCICD = check.OWASPCICD
 
 // controls builds a rule's control list: one NIST SP 800-190
 // countermeasure, OWASP CI/CD risks and CWE ids.
