@@ -24,7 +24,10 @@ DOCKERD_LOG=/tmp/pave-dockerd.log
 REGISTRY_LOG=/tmp/pave-registry.log
 
 # Tools the tests run.
-PACKAGES=(docker.io docker-registry apache2-utils openssl dpkg-dev curl ca-certificates zstd)
+# clang, llvm and libbpf-dev regenerate the sensor's eBPF objects (bpf2go); bpftrace
+# is the overhead benchmark's reference; debootstrap builds the runtime test image.
+PACKAGES=(docker.io docker-registry apache2-utils openssl dpkg-dev curl ca-certificates zstd
+	clang llvm libbpf-dev bpftrace debootstrap)
 
 # Real Debian packages the tests and the sample image are assembled from.
 # Keep in step with internal/testimage (DebNames) and docs/testing.md.
