@@ -176,3 +176,22 @@ type Enricher interface {
 type Analyzer interface {
 	Analyze(ev *Event) []finding.Finding
 }
+
+// Stats are a source's counters since it started. Nothing is lost silently:
+// every event the kernel could not queue is counted in Dropped by type.
+type Stats struct {
+	Received map[Type]uint64 `json:"received"`
+	Dropped  map[Type]uint64 `json:"dropped"`
+	// Filtered counts events the kernel side discarded on purpose (host
+	// events when only containers are watched, duplicates it aggregated).
+	Filtered uint64 `json:"filtered,omitempty"`
+}
+
+// Source yields events: the eBPF sensor, or a recorded JSON-lines file
+// replayed. Next blocks until an event arrives, ctx ends (ctx.Err()) or the
+// source is closed or exhausted (io.EOF).
+type Source interface {
+	Next(ctx context.Context) (*Event, error)
+	Stats() Stats
+	Close() error
+}
