@@ -1,0 +1,218 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pavesec/pave/internal/finding"
+	"github.com/pavesec/pave/internal/sensor/event"
+)
+
+// Metrics are the pipeline's counters. They are safe for concurrent use;
+// ServeHTTP writes them in the Prometheus text exposition format (0.0.4).
+type Metrics struct {
+	mu           sync.Mutex
+	src          event.Source
+	events       map[event.Type]uint64
+	findings     map[ruleSeverity]uint64
+	actions      map[string]uint64
+	waits        map[string]uint64
+	enrichMisses uint64
+	filteredHost uint64
+	writtenLines uint64
+}
+
+type ruleSeverity struct {
+	rule     string
+	severity finding.Severity
+}
+
+// NewMetrics returns zeroed counters.
+func NewMetrics() *Metrics {
+	return &Metrics{events: map[event.Type]uint64{}, findings: map[ruleSeverity]uint64{},
+		actions: map[string]uint64{}, waits: map[string]uint64{}}
+}
+
+func (m *Metrics) setSource(s event.Source) {
+	m.mu.Lock()
+	m.src = s
+	m.mu.Unlock()
+}
+
+func (m *Metrics) event(ev *event.Event) {
+	m.mu.Lock()
+	m.events[ev.Type]++
+	if !ev.Host && ev.Container == nil {
+		m.enrichMisses++
+	}
+	m.mu.Unlock()
+}
+
+func (m *Metrics) finding(f *finding.Finding) {
+	m.mu.Lock()
+	m.findings[ruleSeverity{f.Rule.ID, f.Severity}]++
+	m.mu.Unlock()
+}
+
+func (m *Metrics) action(by string) {
+	m.mu.Lock()
+	m.actions[by]++
+	m.mu.Unlock()
+}
+
+func (m *Metrics) queueWait(stage string) {
+	m.mu.Lock()
+	m.waits[stage]++
+	m.mu.Unlock()
+}
+
+func (m *Metrics) filtered() {
+	m.mu.Lock()
+	m.filteredHost++
+	m.mu.Unlock()
+}
+
+func (m *Metrics) written() {
+	m.mu.Lock()
+	m.writtenLines++
+	m.mu.Unlock()
+}
+
+// sourceStats reads the source's counters outside the lock.
+func (m *Metrics) sourceStats() event.Stats {
+	m.mu.Lock()
+	src := m.src
+	m.mu.Unlock()
+	if src == nil {
+		return event.Stats{}
+	}
+	return src.Stats()
+}
+
+func (m *Metrics) summary(start, end time.Time) *Summary {
+	st := m.sourceStats()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := &Summary{Start: start, End: end,
+		Received: nonNil(st.Received), Dropped: nonNil(st.Dropped),
+		Filtered: st.Filtered + m.filteredHost, Events: maps.Clone(m.events), Written: m.writtenLines,
+		EnrichMisses: m.enrichMisses, Findings: map[string]uint64{}, QueueWaits: maps.Clone(m.waits)}
+	for _, n := range s.Dropped {
+		s.DroppedTotal += n
+	}
+	for k, n := range m.findings {
+		s.Findings[k.rule] += n
+	}
+	if len(m.actions) > 0 {
+		s.Actions = maps.Clone(m.actions)
+	}
+	return s
+}
+
+func nonNil(m map[event.Type]uint64) map[event.Type]uint64 {
+	if m == nil {
+		return map[event.Type]uint64{}
+	}
+	return maps.Clone(m)
+}
+
+// ServeHTTP writes the metrics in the Prometheus text format.
+func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var buf bytes.Buffer
+	m.WriteText(&buf)
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+// WriteText writes the metrics in the Prometheus text exposition format,
+// series sorted by label so the output is stable.
+func (m *Metrics) WriteText(w io.Writer) error {
+	st := m.sourceStats()
+	m.mu.Lock()
+	events := maps.Clone(m.events)
+	findings := maps.Clone(m.findings)
+	actions := maps.Clone(m.actions)
+	waits := maps.Clone(m.waits)
+	misses, filtered, written := m.enrichMisses, m.filteredHost+st.Filtered, m.writtenLines
+	m.mu.Unlock()
+
+	bw := bufio.NewWriter(w)
+	typeCounter(bw, "pave_sensor_events_total", "Events that went through the analyzers, by type.", events)
+	typeCounter(bw, "pave_sensor_events_received_total", "Events the sensor delivered, by type.", st.Received)
+	typeCounter(bw, "pave_sensor_events_dropped_total", "Events the sensor could not queue (kernel buffer full), by type.", st.Dropped)
+	header(bw, "pave_sensor_events_filtered_total", "Events discarded on purpose (kernel-side filters, --containers-only).", "counter")
+	fmt.Fprintf(bw, "pave_sensor_events_filtered_total %d\n", filtered)
+	header(bw, "pave_sensor_events_written_total", "Event lines written to the output.", "counter")
+	fmt.Fprintf(bw, "pave_sensor_events_written_total %d\n", written)
+	header(bw, "pave_sensor_enrichment_misses_total", "Container events whose container could not be resolved.", "counter")
+	fmt.Fprintf(bw, "pave_sensor_enrichment_misses_total %d\n", misses)
+
+	header(bw, "pave_sensor_findings_total", "Findings, by rule and severity.", "counter")
+	keys := slices.SortedFunc(maps.Keys(findings), func(a, b ruleSeverity) int {
+		if c := strings.Compare(a.rule, b.rule); c != 0 {
+			return c
+		}
+		return int(a.severity - b.severity)
+	})
+	for _, k := range keys {
+		fmt.Fprintf(bw, "pave_sensor_findings_total{rule=%s,severity=%s} %d\n", quote(k.rule), quote(k.severity.String()), findings[k])
+	}
+	header(bw, "pave_sensor_enforcement_actions_total", "Enforcement actions on findings of enforcing rules, by who acted (kernel, pave, none).", "counter")
+	for _, k := range slices.Sorted(maps.Keys(actions)) {
+		fmt.Fprintf(bw, "pave_sensor_enforcement_actions_total{by=%s} %d\n", quote(k), actions[k])
+	}
+	header(bw, "pave_sensor_queue_waits_total", "Times a stage waited on a full queue (backpressure), by stage.", "counter")
+	for _, k := range slices.Sorted(maps.Keys(waits)) {
+		fmt.Fprintf(bw, "pave_sensor_queue_waits_total{stage=%s} %d\n", quote(k), waits[k])
+	}
+	if rss, ok := residentBytes(); ok {
+		header(bw, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge")
+		fmt.Fprintf(bw, "process_resident_memory_bytes %d\n", rss)
+	}
+	return bw.Flush()
+}
+
+func header(w io.Writer, name, help, typ string) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+}
+
+func typeCounter(w io.Writer, name, help string, m map[event.Type]uint64) {
+	header(w, name, help, "counter")
+	for _, t := range slices.Sorted(maps.Keys(m)) {
+		fmt.Fprintf(w, "%s{type=%s} %d\n", name, quote(string(t)), m[t])
+	}
+}
+
+// quote writes a label value: backslash, double quote and newline escaped.
+func quote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// residentBytes reads VmRSS from /proc/self/status.
+func residentBytes() (uint64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				n, err := strconv.ParseUint(f[0], 10, 64)
+				return n * 1024, err == nil
+			}
+		}
+	}
+	return 0, false
+}
