@@ -39,8 +39,8 @@ type Line struct {
 	Finding *finding.Finding `json:"finding,omitempty"`
 	// Action is what enforcement did about a finding, when its rule is
 	// marked enforce.
-	Action *Action   `json:"action,omitempty"`
-	Stats  *Summary  `json:"stats,omitempty"`
+	Action *Action  `json:"action,omitempty"`
+	Stats  *Summary `json:"stats,omitempty"`
 }
 
 // Action records what was done about a finding of an enforcing rule.
