@@ -3,7 +3,8 @@
 #
 # It installs Debian packages, starts a Docker engine and a local registry
 # (TLS + htpasswd basic auth on 127.0.0.1), downloads the .deb files the
-# tests assemble images from, and writes /var/tmp/pave-test/env, which the
+# tests assemble images from, builds the runtime sensor's test image
+# (debootstrap), and writes /var/tmp/pave-test/env, which the
 # tests read. It needs nothing but Debian's mirrors, runs as root, and is
 # idempotent: a second run only checks that everything is still up.
 #
@@ -241,12 +242,83 @@ else
 	fi
 fi
 
-# 7. The env file the tests read (KEY=VALUE, also fine to source).
+# 7. The runtime test image: a minimal Debian bookworm root (busybox-static
+# and netcat-openbsd on top of minbase) for the runtime sensor's tests, which
+# start real containers. debootstrap fetches from the mirror apt already uses;
+# the root is cached as a tarball and imported as $RUNTIME_IMAGE, whose label
+# carries the tarball's sha256 so a rerun imports only when they differ.
+RUNTIME_IMAGE=pave-test/runtime:bookworm
+RUNTIME_TAR=$DIR/runtime-bookworm.tar.gz
+# debian_mirror prints the first bookworm (not -security) URI apt is configured
+# with, from deb822 .sources files or one-line .list files.
+debian_mirror() {
+	local f uri suites line
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		uri="" suites=""
+		while IFS= read -r line || [ -n "$line" ]; do
+			case $line in
+			URIs:*) read -r uri _ <<<"${line#URIs:}" ;;
+			Suites:*) suites=${line#Suites:} ;;
+			"")
+				if [[ " $suites " == *" bookworm "* ]] && [ -n "$uri" ]; then
+					echo "$uri" && return 0
+				fi
+				uri="" suites=""
+				;;
+			esac
+		done <"$f"
+		if [[ " $suites " == *" bookworm "* ]] && [ -n "$uri" ]; then
+			echo "$uri" && return 0
+		fi
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		uri=$(awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i+1) == "bookworm") { print $i; exit } }' "$f")
+		[ -n "$uri" ] && echo "$uri" && return 0
+	done
+	return 1
+}
+if [ "${PAVE_TEST_NO_DOCKER:-}" = 1 ]; then
+	step "runtime image skipped (PAVE_TEST_NO_DOCKER=1)"
+else
+	if [ ! -s "$RUNTIME_TAR" ]; then
+		mirror=$(debian_mirror) || die "no bookworm mirror in /etc/apt/sources.list(.d) for debootstrap"
+		step "debootstrap bookworm (minbase + busybox-static, netcat-openbsd) from $mirror"
+		rm -rf "$DIR/runtime.new" && mkdir -p "$DIR/runtime.new"
+		debootstrap --variant=minbase --include=busybox-static,netcat-openbsd bookworm \
+			"$DIR/runtime.new/root" "$mirror" >/tmp/pave-debootstrap.log 2>&1 ||
+			die "debootstrap failed (see /tmp/pave-debootstrap.log)"
+		# The package cache and lists are the bulk and no test needs them.
+		rm -rf "$DIR/runtime.new/root/var/cache/apt/archives/"*.deb "$DIR/runtime.new/root/var/lib/apt/lists/"*
+		tar --numeric-owner -C "$DIR/runtime.new/root" -czf "$RUNTIME_TAR.new" . ||
+			die "packing the runtime root failed"
+		mv "$RUNTIME_TAR.new" "$RUNTIME_TAR"
+		rm -rf "$DIR/runtime.new"
+	fi
+	runtime_sum=$(sha256sum "$RUNTIME_TAR" | cut -d' ' -f1)
+	have_sum=$(docker image inspect -f '{{index .Config.Labels "pave.test.tarball-sha256"}}' "$RUNTIME_IMAGE" 2>/dev/null || true)
+	if [ "$have_sum" = "$runtime_sum" ]; then
+		step "runtime image $RUNTIME_IMAGE present"
+	else
+		step "docker import $RUNTIME_TAR -> $RUNTIME_IMAGE"
+		old_id=$(docker image inspect -f '{{.Id}}' "$RUNTIME_IMAGE" 2>/dev/null || true)
+		docker import --change "LABEL pave.test.tarball-sha256=$runtime_sum" --change 'CMD ["/bin/sh"]' \
+			"$RUNTIME_TAR" "$RUNTIME_IMAGE" >/dev/null || die "docker import $RUNTIME_TAR failed"
+		# The previous import, now untagged; kept if a container still uses it.
+		[ -n "$old_id" ] && docker image rm "$old_id" >/dev/null 2>&1 || true
+	fi
+	docker run --rm --network none "$RUNTIME_IMAGE" /bin/sh -c 'echo ok' 2>&1 | grep -qx ok ||
+		die "$RUNTIME_IMAGE does not run a container"
+fi
+
+# 8. The env file the tests read (KEY=VALUE, also fine to source).
 {
 	echo "PAVE_TEST_DIR=$DIR"
 	echo "PAVE_TEST_DEBS=$DEBS_DIR"
 	if [ "${PAVE_TEST_NO_DOCKER:-}" != 1 ]; then
 		echo "PAVE_TEST_DOCKER=unix:///var/run/docker.sock"
+		echo "PAVE_TEST_RUNTIME_IMAGE=$RUNTIME_IMAGE"
 	fi
 	echo "PAVE_TEST_REGISTRY=127.0.0.1:$PORT"
 	echo "PAVE_TEST_REGISTRY_USER=$USER_NAME"
