@@ -263,13 +263,21 @@ func write(bw *bufio.Writer, in <-chan item, m *Metrics, types map[event.Type]bo
 }
 
 func writeLine(w *bufio.Writer, l *Line) error {
-	b, err := json.Marshal(l)
+	b, err := marshalLine(l)
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
 	_, err = w.Write(b)
 	return err
+}
+
+// marshalLine encodes one line of the stream, with its newline.
+func marshalLine(l *Line) ([]byte, error) {
+	b, err := json.Marshal(l)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 // watchDrops polls the source's counters once a second and warns when
