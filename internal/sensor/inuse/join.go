@@ -88,9 +88,9 @@ type siteClaim struct {
 // package is in use when one of its Files was executed, mapped or opened;
 // a language package when a file it ships was: any file under its
 // installed directory (node_modules/<name>/, site-packages/<module>/,
-// gems/<name>-<version>/), its own archive or binary (a jar, a Go or Rust
-// binary), or, for a package an OS package installed (OwnedBy), when that
-// OS package is in use. See docs/runtime-evidence.md.
+// gems/<name>-<version>/, a gem's extensions directory), or its own
+// archive or binary (a jar, a Go or Rust binary). See
+// docs/runtime-evidence.md.
 func Join(pkgs []inventory.Package, img *Image, opts JoinOptions) *Result {
 	idx := buildIndex(pkgs, opts)
 	hits := make([][]string, len(pkgs))
@@ -110,20 +110,6 @@ func Join(pkgs []inventory.Package, img *Image, opts JoinOptions) *Result {
 				}
 			}
 			idx.segments(c, func(i int) { hit(i, f.Path) })
-		}
-	}
-	// A language package an OS package installed is in use with it.
-	owners := map[string]int{}
-	for i := range pkgs {
-		if pkgs[i].Ecosystem.IsOS() {
-			owners[string(pkgs[i].Ecosystem)+":"+pkgs[i].Name] = i
-		}
-	}
-	for i := range pkgs {
-		if o, ok := owners[pkgs[i].OwnedBy]; ok && pkgs[i].OwnedBy != "" && len(hits[o]) > 0 {
-			for _, p := range hits[o] {
-				hit(i, p)
-			}
 		}
 	}
 	res := &Result{used: map[string][]string{}, Packages: len(pkgs)}
@@ -275,8 +261,9 @@ func (idx *index) claim(i int, p *inventory.Package, l inventory.Location) {
 }
 
 // segments finds the Python modules and gems a canonical path lies in:
-// <site>/{site,dist}-packages/<module>[/….|.py|.<abi>.so] and
-// …/gems/<name>-<version>[-<platform>]/….
+// <site>/{site,dist}-packages/<module>[/….|.py|.<abi>.so],
+// …/gems/<name>-<version>[-<platform>]/… and
+// …/extensions/<platform>/<abi>/<name>-<version>/….
 func (idx *index) segments(c string, hit func(int)) {
 	parts := strings.Split(c, "/")
 	for j := 0; j+1 < len(parts); j++ {
@@ -289,8 +276,14 @@ func (idx *index) segments(c string, hit func(int)) {
 					hit(sc.pkg)
 				}
 			}
-		case "gems":
+		case "gems", "extensions":
 			name := parts[j+1]
+			if parts[j] == "extensions" { // extensions/<platform>/<abi>/<name>-<version>/
+				if j+3 >= len(parts) {
+					continue
+				}
+				name = parts[j+3]
+			}
 			for {
 				for _, i := range idx.gems[name] {
 					hit(i)
