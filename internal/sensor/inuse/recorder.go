@@ -17,6 +17,7 @@ import (
 type Recorder struct {
 	mu      sync.Mutex
 	images  map[string]*imageRec
+	byRaw   map[[2]string]*imageRec // (ImageID, ImageDigest) as events give them
 	limit   int
 	ignored uint64
 }
@@ -32,7 +33,7 @@ type imageRec struct {
 
 // NewRecorder returns an empty Recorder.
 func NewRecorder() *Recorder {
-	return &Recorder{images: map[string]*imageRec{}, limit: maxFilesPerImage}
+	return &Recorder{images: map[string]*imageRec{}, byRaw: map[[2]string]*imageRec{}, limit: maxFilesPerImage}
 }
 
 // Analyze implements event.Analyzer: it records ev and returns no finding.
@@ -112,6 +113,18 @@ func (r *Recorder) Ignored() uint64 {
 // (config digest) when known, else the repository digest; nil when
 // neither is a sha256 digest.
 func (r *Recorder) imageLocked(c *event.Container) *imageRec {
+	raw := [2]string{c.ImageID, c.ImageDigest}
+	if im, ok := r.byRaw[raw]; ok {
+		return im
+	}
+	im := r.newImageLocked(c)
+	if len(r.byRaw) < maxImages {
+		r.byRaw[raw] = im
+	}
+	return im
+}
+
+func (r *Recorder) newImageLocked(c *event.Container) *imageRec {
 	id, digest := bareDigest(c.ImageID), bareDigest(c.ImageDigest)
 	if !digestRE.MatchString(id) {
 		id = ""
@@ -128,6 +141,9 @@ func (r *Recorder) imageLocked(c *event.Container) *imageRec {
 	}
 	im := r.images[key]
 	if im == nil {
+		if len(r.images) >= maxImages {
+			return nil
+		}
 		im = &imageRec{img: Image{ID: id, Digest: digest}, refs: map[string]bool{},
 			containers: map[string]string{}, files: map[string]*File{}}
 		r.images[key] = im
