@@ -22,6 +22,9 @@ type Config struct {
 	// Enricher fills in containers; nil leaves events as they come (a
 	// replayed recording is already enriched).
 	Enricher event.Enricher
+	// Redactor, when set, masks secrets in command lines before the
+	// analyzers and the output see them (NewRedactor).
+	Redactor *Redactor
 	// Analyzers see every event that passes ContainersOnly, in order, from
 	// one goroutine: the rule engine, the drift detector, the in-use
 	// recorder.
@@ -195,6 +198,9 @@ func process(ctx context.Context, cfg Config, in <-chan *event.Event, out chan<-
 		}
 		if cfg.Enricher != nil {
 			cfg.Enricher.Enrich(ctx, ev)
+		}
+		if cfg.Redactor != nil && ev.Type == event.Exec {
+			cfg.Redactor.Redact(ev)
 		}
 		m.event(ev)
 		var lines []*Line
