@@ -3,8 +3,8 @@ package pipeline
 import (
 	"strings"
 
-	"github.com/pavesec/pave/internal/sensor/event"
 	"github.com/pavesec/pave/internal/secret"
+	"github.com/pavesec/pave/internal/sensor/event"
 )
 
 // Redactor masks credentials in command lines (mysql -pPASSWORD, curl -H
