@@ -18,6 +18,7 @@ import (
 	"github.com/pavesec/pave/internal/extract"
 	"github.com/pavesec/pave/internal/report"
 	"github.com/pavesec/pave/internal/scan"
+	"github.com/pavesec/pave/internal/sensor/inuse"
 )
 
 // scanFlags are shared by scan and sbom.
@@ -67,8 +68,10 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 	var f scanFlags
 	f.register(fs, "table", formats)
 	var vf vulnFlags
+	var ef evidenceFlags
 	if name == "scan" {
 		vf.register(fs)
+		ef.register(fs)
 	}
 	// Errors are one line (reported by Main); usage only when asked for.
 	if help, err := parseFlags(e, fs, name, "[flags] TARGET", args); help || err != nil {
@@ -81,9 +84,13 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 		return usageErr("unknown format %q (want one of %s)", f.format, strings.Join(formats, ", "))
 	}
 	var vr *vulnRun
+	var evidence *inuse.Evidence
 	if name == "scan" {
 		var err error
 		if vr, err = vf.prepare(); err != nil {
+			return err
+		}
+		if evidence, err = ef.load(); err != nil {
 			return err
 		}
 	}
@@ -140,6 +147,11 @@ func runInventory(ctx context.Context, e *env, name string, args []string, forma
 			return err
 		}
 		if policyErr, err = vf.applyPolicy(vr, res.Scan, warn); err != nil {
+			return err
+		}
+	}
+	if evidence != nil {
+		if err := ef.apply(evidence, res, warn); err != nil {
 			return err
 		}
 	}

@@ -44,11 +44,12 @@ func writeFindings(out *bytes.Buffer, scan *report.Scan, opts Options) {
 }
 
 // compareVulns orders vulnerabilities for people: the most severe first,
-// known-exploited before the rest, then by exploit probability, package
-// and id.
+// in use at run time before the rest, known-exploited before the rest, then
+// by exploit probability, package and id.
 func compareVulns(a, b *finding.Finding) int {
 	return cmp.Or(
 		cmp.Compare(b.Severity, a.Severity),
+		boolFirst(isTrue(a.Signals.InUse), isTrue(b.Signals.InUse)),
 		boolFirst(a.Signals.KEV, b.Signals.KEV),
 		cmp.Compare(b.Signals.EPSS, a.Signals.EPSS),
 		strings.Compare(pkgName(a), pkgName(b)),
@@ -71,6 +72,20 @@ func compareOthers(a, b *finding.Finding) int {
 		cmp.Compare(a.Location.Column, b.Location.Column),
 		strings.Compare(a.Fingerprint, b.Fingerprint),
 	)
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
+
+// inUse is the IN USE column: "yes", "no", or empty when no runtime
+// evidence spoke about the finding.
+func inUse(f *finding.Finding) string {
+	switch {
+	case f.Signals.InUse == nil:
+		return ""
+	case *f.Signals.InUse:
+		return "yes"
+	}
+	return "no"
 }
 
 func boolFirst(a, b bool) int {
@@ -96,12 +111,16 @@ func pkgField(f *finding.Finding, get func(*inventory.Package) string) string {
 
 func writeVulns(out *bytes.Buffer, vulns []*finding.Finding, opts Options) {
 	slices.SortStableFunc(vulns, compareVulns)
-	var hasLayer, hasRisk bool
+	var hasLayer, hasRisk, hasInUse bool
 	for _, f := range vulns {
 		hasLayer = hasLayer || findingLayer(f) != nil
 		hasRisk = hasRisk || risk(f) != ""
+		hasInUse = hasInUse || f.Signals.InUse != nil
 	}
 	header := []string{"SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED", "STATUS"}
+	if hasInUse {
+		header = append(header, "IN USE")
+	}
 	if hasLayer {
 		header = append(header, "LAYER")
 	}
@@ -122,6 +141,9 @@ func writeVulns(out *bytes.Buffer, vulns []*finding.Finding, opts Options) {
 			status = f.Vuln.Status
 		}
 		row := []string{f.Severity.String(), f.Rule.ID, name, version, strings.Join(f.Signals.FixedIn, ", "), cmpOr(suppressed(f), status)}
+		if hasInUse {
+			row = append(row, inUse(f))
+		}
 		if hasLayer {
 			row = append(row, layerIndex(findingLayer(f)))
 		}
@@ -314,7 +336,8 @@ func writeCounts(out *bytes.Buffer, vulns, others []*finding.Finding) {
 
 func countLine(out *bytes.Buffer, k finding.Kind, fs []*finding.Finding) {
 	var sev [finding.Critical + 1]int
-	var suppressed, fixable, kev, other int
+	var suppressed, fixable, kev, other, used int
+	judged := false
 	for _, f := range fs {
 		if f.Severity >= finding.Unknown && f.Severity <= finding.Critical {
 			sev[f.Severity]++
@@ -329,6 +352,12 @@ func countLine(out *bytes.Buffer, k finding.Kind, fs []*finding.Finding) {
 		}
 		if f.Signals.KEV {
 			kev++
+		}
+		if f.Signals.InUse != nil {
+			judged = true
+			if *f.Signals.InUse {
+				used++
+			}
 		}
 	}
 	var parts []string
@@ -350,6 +379,9 @@ func countLine(out *bytes.Buffer, k finding.Kind, fs []*finding.Finding) {
 		tail = append(tail, fmt.Sprintf("%d fixable", fixable))
 		if kev > 0 {
 			tail = append(tail, fmt.Sprintf("%d known exploited", kev))
+		}
+		if judged {
+			tail = append(tail, fmt.Sprintf("%d in use", used))
 		}
 	}
 	if len(tail) > 0 {
