@@ -112,6 +112,10 @@ func (m *Metrics) summary(start, end time.Time) *Summary {
 	}
 	for k, n := range m.findings {
 		s.Findings[k.rule] += n
+		if s.Severities == nil {
+			s.Severities = map[string]uint64{}
+		}
+		s.Severities[k.severity.String()] += n
 	}
 	if len(m.actions) > 0 {
 		s.Actions = maps.Clone(m.actions)

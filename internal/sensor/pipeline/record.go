@@ -74,8 +74,9 @@ type Summary struct {
 	Written uint64 `json:"written"`
 	// EnrichMisses counts container events enrichment could not resolve.
 	EnrichMisses uint64 `json:"enrichMisses"`
-	// Findings counts findings by rule ID.
-	Findings map[string]uint64 `json:"findings"`
+	// Findings counts findings by rule ID, Severities by severity.
+	Findings   map[string]uint64 `json:"findings"`
+	Severities map[string]uint64 `json:"severities,omitempty"`
 	// Actions counts enforcement actions by who acted ("kernel", "pave",
 	// "none").
 	Actions map[string]uint64 `json:"actions,omitempty"`
