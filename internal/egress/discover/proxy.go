@@ -1,0 +1,492 @@
+package discover
+
+import (
+	"bufio"
+	"context"
+		"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Interceptor takes over a tunnel to an AI host in inspect mode: it
+// terminates TLS on conn (whose first reads replay the ClientHello the
+// proxy already read) and handles the decrypted requests. It returns when
+// the connection is finished.
+type Interceptor interface {
+	Intercept(ctx context.Context, conn net.Conn, t *Tunnel) error
+}
+
+// Tunnel describes an intercepted connection to its Interceptor.
+type Tunnel struct {
+	Client     Client
+	UserAgent  string
+	Host       string // CONNECT authority, host:port
+	SNI        string
+	Vendor     string
+	Kind       string
+	Sanctioned bool
+}
+
+// Config configures a Proxy.
+type Config struct {
+	Policy   *Policy   // nil: the built-in catalogue, nothing sanctioned, no blocking
+	Log      Sink      // where AI connections are recorded; nil records nothing
+	Resolver *Resolver // client attribution; nil records the address only
+	// Interceptor, when set, decrypts tunnels to AI hosts the policy
+	// inspects (inspect mode).
+	Interceptor Interceptor
+	// Dial connects upstream; nil uses a net.Dialer. Tests point it at
+	// local servers standing in for AI vendors.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Logger reports failures to write the audit log; nil discards.
+	Logger *slog.Logger
+}
+
+// Stats are running totals. Traffic to non-AI hosts is only counted here,
+// never logged per connection.
+type Stats struct {
+	AIConnections    int64
+	Blocked          int64
+	OtherConnections int64
+	OtherBytes       int64
+	LogErrors        int64
+}
+
+// Proxy is the discovery forward proxy: an http.Handler that serves
+// CONNECT tunnels and absolute-URI HTTP requests.
+type Proxy struct {
+	cfg      Config
+	policy   *Policy
+	cat      *Catalogue
+	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	plain    *httputil.ReverseProxy
+	log      *slog.Logger
+	ai, blk  atomic.Int64
+	other    atomic.Int64
+	otherB   atomic.Int64
+	logErrs  atomic.Int64
+	mu       sync.Mutex
+	tunnels  map[net.Conn]struct{}
+	wg       sync.WaitGroup
+	closedCh chan struct{}
+	closing  sync.Once
+}
+
+var _ http.Handler = (*Proxy)(nil)
+
+// New builds a proxy.
+func New(cfg Config) (*Proxy, error) {
+	p := &Proxy{cfg: cfg, policy: cfg.Policy, dial: cfg.Dial, log: cfg.Logger,
+		tunnels: map[net.Conn]struct{}{}, closedCh: make(chan struct{})}
+	if p.policy == nil {
+		p.policy = &Policy{}
+	}
+	cat, err := p.policy.Catalogue()
+	if err != nil {
+		return nil, err
+	}
+	p.cat = cat
+	if p.dial == nil {
+		d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+		p.dial = d.DialContext
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	p.plain = &httputil.ReverseProxy{
+		Rewrite: func(*httputil.ProxyRequest) {}, // absolute URL kept; no X-Forwarded-For
+		Transport: &http.Transport{DialContext: p.dial, Proxy: nil,
+			MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: 5 * time.Minute},
+		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+	}
+	return p, nil
+}
+
+// Stats returns the running totals.
+func (p *Proxy) Stats() Stats {
+	return Stats{AIConnections: p.ai.Load(), Blocked: p.blk.Load(), OtherConnections: p.other.Load(),
+		OtherBytes: p.otherB.Load(), LogErrors: p.logErrs.Load()}
+}
+
+// Serve accepts proxy clients on ln until ctx is done, then stops
+// accepting, closes open tunnels and waits for their records.
+func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		p.Close()
+		return fmt.Errorf("discover: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	p.Close()
+	return nil
+}
+
+// Close ends every open tunnel and waits until each is recorded.
+func (p *Proxy) Close() {
+	p.closing.Do(func() { close(p.closedCh) })
+	p.mu.Lock()
+	for c := range p.tunnels {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// ServeHTTP serves one proxy request.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodConnect:
+		p.connect(w, r)
+	case r.URL.IsAbs() && r.URL.Host != "":
+		p.forward(w, r)
+	default:
+		http.Error(w, "pave gateway discover is a forward proxy: send CONNECT or an absolute URL", http.StatusBadRequest)
+	}
+}
+
+// match classifies a host: its endpoint, or nil for non-AI traffic.
+func (p *Proxy) match(host string) *Endpoint { return p.cat.Match(host) }
+
+// addrs returns the client's address and the proxy's local address.
+func addrs(r *http.Request) (client, local netip.AddrPort) {
+	client, _ = netip.ParseAddrPort(r.RemoteAddr)
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		local, _ = netip.ParseAddrPort(a.String())
+	}
+	return client, local
+}
+
+// resolveAsync starts client attribution; the returned function waits
+// for it.
+func (p *Proxy) resolveAsync(ctx context.Context, r *http.Request) func() Client {
+	client, local := addrs(r)
+	if p.cfg.Resolver == nil {
+		return func() Client { return Client{Addr: client} }
+	}
+	ch := make(chan Client, 1)
+	go func() { ch <- p.cfg.Resolver.Resolve(ctx, client, local) }()
+	var once sync.Once
+	var c Client
+	return func() Client {
+		once.Do(func() { c = <-ch })
+		return c
+	}
+}
+
+func (p *Proxy) record(rec *Record) {
+	if p.cfg.Log == nil {
+		return
+	}
+	if err := p.cfg.Log.Append(rec.Entry()); err != nil {
+		p.logErrs.Add(1)
+		p.log.Error("discover: audit log", "err", err)
+	}
+}
+
+// newRecord fills the fields common to both proxy modes.
+func (p *Proxy) newRecord(r *http.Request, host string, ep *Endpoint) *Record {
+	rec := &Record{Time: time.Now(), UserAgent: r.Header.Get("User-Agent"), Method: r.Method, Host: host}
+	if ep != nil {
+		rec.Vendor, rec.Kind, rec.Sanctioned = ep.Vendor, ep.Kind, p.policy.Sanctioned(ep.Vendor)
+	}
+	return rec
+}
+
+func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	host, portStr, err := net.SplitHostPort(r.Host)
+	port, perr := strconv.Atoi(portStr)
+	if err != nil || perr != nil || host == "" || port <= 0 || port > 65535 {
+		http.Error(w, "CONNECT needs host:port", http.StatusBadRequest)
+		return
+	}
+	authority := hostPort(Normalize(host), port)
+	ep := p.match(host)
+	rec := p.newRecord(r, authority, ep)
+	who := p.resolveAsync(context.WithoutCancel(ctx), r)
+	if ep != nil && !rec.Sanctioned && p.policy.Block {
+		p.refuse(w, rec, who)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "connection cannot be hijacked", http.StatusInternalServerError)
+		return
+	}
+	var upstream net.Conn
+	inspect := ep != nil && p.cfg.Interceptor != nil && p.policy.Inspects(ep.Vendor) && !rec.Sanctioned
+	if !inspect {
+		upstream, err = p.dial(ctx, "tcp", authority)
+		if err != nil {
+			http.Error(w, "upstream unreachable", http.StatusBadGateway)
+			if ep != nil {
+				rec.Status, rec.Err, rec.Client = http.StatusBadGateway, err.Error(), who()
+				rec.Duration = time.Since(rec.Time)
+				p.ai.Add(1)
+				p.record(rec)
+			}
+			return
+		}
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		if upstream != nil {
+			upstream.Close()
+		}
+		return
+	}
+	p.wg.Add(1)
+	defer p.wg.Done()
+	p.track(conn, true)
+	defer p.track(conn, false)
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		if upstream != nil {
+			upstream.Close()
+		}
+		return
+	}
+	rec.Status = http.StatusOK
+	if inspect {
+		p.intercept(ctx, conn, brw.Reader, rec, who)
+		return
+	}
+	p.relay(ctx, conn, brw.Reader, upstream, rec, ep, who)
+}
+
+// refuse answers 403 to an unsanctioned AI request and records it.
+func (p *Proxy) refuse(w http.ResponseWriter, rec *Record, who func() Client) {
+	http.Error(w, "pave: direct use of AI endpoint "+rec.Host+" is not sanctioned; use the AI gateway", http.StatusForbidden)
+	rec.Blocked, rec.Status, rec.Client = true, http.StatusForbidden, who()
+	rec.Duration = time.Since(rec.Time)
+	p.ai.Add(1)
+	p.blk.Add(1)
+	p.record(rec)
+}
+
+func (p *Proxy) track(c net.Conn, add bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if add {
+		p.tunnels[c] = struct{}{}
+		select {
+		case <-p.closedCh:
+			c.Close()
+		default:
+		}
+		return
+	}
+	delete(p.tunnels, c)
+}
+
+// relay copies a tunnel both ways. The client's first bytes are read as a
+// ClientHello (without delaying the upstream-to-client direction, so
+// protocols where the server speaks first work), then replayed upstream.
+func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upstream net.Conn, rec *Record, ep *Endpoint, who func() Client) {
+	defer upstream.Close()
+	p.track(upstream, true)
+	defer p.track(upstream, false)
+	var down int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		down, _ = io.Copy(conn, upstream)
+		closeWrite(conn)
+	}()
+	hello, raw, _ := ReadClientHello(cr)
+	up := int64(len(raw))
+	if hello != nil {
+		rec.SNI, rec.ALPN = hello.ServerName, hello.ALPN
+		if sep := p.match(hello.ServerName); sep != nil && (ep == nil || sep.Vendor != ep.Vendor) {
+			// The ClientHello names an AI host the CONNECT line did not
+			// (CONNECT by address, or domain fronting): the SNI decides.
+			ep = sep
+			rec.Vendor, rec.Kind, rec.Sanctioned = sep.Vendor, sep.Kind, p.policy.Sanctioned(sep.Vendor)
+		}
+	}
+	blocked := ep != nil && !rec.Sanctioned && p.policy.Block
+	if blocked {
+		rec.Blocked = true
+		upstream.Close()
+		p.blk.Add(1)
+	} else {
+		// A hello this parser rejects is still relayed: discovery records,
+		// it does not enforce TLS conformance.
+		if _, err := upstream.Write(raw); err == nil {
+			n, _ := io.Copy(upstream, cr)
+			up += n
+		}
+		closeWrite(upstream)
+	}
+	<-done
+	if ep == nil {
+		p.other.Add(1)
+		p.otherB.Add(up + down)
+		return
+	}
+	p.ai.Add(1)
+	rec.Client = who()
+	rec.BytesUp, rec.BytesDown, rec.Duration = up, down, time.Since(rec.Time)
+	p.record(rec)
+}
+
+func closeWrite(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+		return
+	}
+	c.Close()
+}
+
+// intercept hands a tunnel to the Interceptor, counting its bytes.
+func (p *Proxy) intercept(ctx context.Context, conn net.Conn, cr *bufio.Reader, rec *Record, who func() Client) {
+	hello, raw, herr := ReadClientHello(cr)
+	if hello != nil {
+		rec.SNI, rec.ALPN = hello.ServerName, hello.ALPN
+	}
+	rec.Client = who()
+	cc := &countingConn{Conn: conn, r: io.MultiReader(bytesReader(raw), cr)}
+	if herr != nil {
+		rec.Err = "inspect: " + herr.Error()
+	} else {
+		t := &Tunnel{Client: rec.Client, UserAgent: rec.UserAgent, Host: rec.Host, SNI: rec.SNI,
+			Vendor: rec.Vendor, Kind: rec.Kind, Sanctioned: rec.Sanctioned}
+		if err := p.cfg.Interceptor.Intercept(ctx, cc, t); err != nil {
+			rec.Err = err.Error()
+		} else {
+			rec.Inspected = true
+		}
+	}
+	p.ai.Add(1)
+	rec.BytesUp, rec.BytesDown, rec.Duration = cc.in.Load(), cc.out.Load(), time.Since(rec.Time)
+	p.record(rec)
+}
+
+// countingConn replays buffered bytes before reading the connection and
+// counts bytes each way.
+type countingConn struct {
+	net.Conn
+	r       io.Reader
+	in, out atomic.Int64
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.in.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.out.Add(int64(n))
+	return n, err
+}
+
+type sliceReader struct{ b []byte }
+
+func bytesReader(b []byte) io.Reader { return &sliceReader{b} }
+
+func (s *sliceReader) Read(p []byte) (int, error) {
+	if len(s.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s.b)
+	s.b = s.b[n:]
+	return n, nil
+}
+
+// forward relays an absolute-URI HTTP request (plain-HTTP proxying).
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
+	host := r.URL.Host
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		host = hostPort(Normalize(host), 80)
+	}
+	ep := p.match(r.URL.Hostname())
+	if ep == nil {
+		cw := &countingWriter{ResponseWriter: w}
+		cb := &countingBody{ReadCloser: r.Body}
+		r.Body = cb
+		p.plain.ServeHTTP(cw, r)
+		p.other.Add(1)
+		p.otherB.Add(cw.n + cb.n)
+		return
+	}
+	rec := p.newRecord(r, host, ep)
+	rec.Path = r.URL.Path
+	who := p.resolveAsync(context.WithoutCancel(r.Context()), r)
+	if !rec.Sanctioned && p.policy.Block {
+		p.refuse(w, rec, who)
+		return
+	}
+	cw := &countingWriter{ResponseWriter: w}
+	cb := &countingBody{ReadCloser: r.Body}
+	r.Body = cb
+	p.plain.ServeHTTP(cw, r)
+	rec.Status = cw.status
+	if rec.Status == 0 {
+		rec.Status = http.StatusOK
+	}
+	p.ai.Add(1)
+	rec.Client = who()
+	rec.BytesUp, rec.BytesDown, rec.Duration = cb.n, cw.n, time.Since(rec.Time)
+	p.record(rec)
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	n, err := c.ResponseWriter.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// Flush keeps streamed responses (server-sent events) unbuffered.
+func (c *countingWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (c *countingBody) Read(b []byte) (int, error) {
+	n, err := c.ReadCloser.Read(b)
+	c.n += int64(n)
+	return n, err
+}
