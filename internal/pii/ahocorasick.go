@@ -1,0 +1,127 @@
+package pii
+
+// This automaton is a copy of the one in internal/secret (unexported
+// there); the two could move to one shared package.
+
+// acMatcher is an Aho-Corasick automaton over lower-cased bytes, compiled
+// to a dense DFA over byte classes. Scanning is one table lookup per byte;
+// a state with an output sets a flag the scan loop tests.
+//
+// Bytes are folded to classes: every byte that appears in no keyword is
+// one class, and 'A'-'Z' share the class of their lower-case letter, so
+// matching is case-insensitive without copying the input.
+type acMatcher struct {
+	class    [256]uint8
+	nclass   int
+	next     []int32 // state*nclass + class -> state
+	outStart []int32 // outputs of state s are outs[outStart[s]:outStart[s+1]]
+	outs     []int32 // keyword indexes
+	kwLen    []int   // length of each keyword
+}
+
+func lower(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+// newACMatcher builds the automaton; keywords must be non-empty.
+func newACMatcher(keywords []string) *acMatcher {
+	m := &acMatcher{}
+	// Byte classes: class 0 is "in no keyword".
+	var used [256]bool
+	for _, k := range keywords {
+		for i := 0; i < len(k); i++ {
+			used[lower(k[i])] = true
+		}
+	}
+	n := 1
+	for b := 0; b < 256; b++ {
+		if used[b] {
+			m.class[b] = uint8(n)
+			n++
+		}
+	}
+	for b := 'A'; b <= 'Z'; b++ {
+		m.class[b] = m.class[b+'a'-'A']
+	}
+	m.nclass = n
+
+	// Trie with goto edges; -1 means no edge.
+	type node struct{ out []int32 }
+	gotoT := []int32{}
+	nodes := []node{{}}
+	for c := 0; c < n; c++ {
+		gotoT = append(gotoT, -1)
+	}
+	m.kwLen = make([]int, len(keywords))
+	for ki, k := range keywords {
+		m.kwLen[ki] = len(k)
+		s := int32(0)
+		for i := 0; i < len(k); i++ {
+			c := int32(m.class[lower(k[i])])
+			if gotoT[int(s)*n+int(c)] < 0 {
+				gotoT[int(s)*n+int(c)] = int32(len(nodes))
+				nodes = append(nodes, node{})
+				for j := 0; j < n; j++ {
+					gotoT = append(gotoT, -1)
+				}
+			}
+			s = gotoT[int(s)*n+int(c)]
+		}
+		nodes[s].out = append(nodes[s].out, int32(ki))
+	}
+	// Breadth-first: failure links, and fill the DFA.
+	fail := make([]int32, len(nodes))
+	m.next = make([]int32, len(nodes)*n)
+	queue := []int32{}
+	for c := 0; c < n; c++ {
+		t := gotoT[c]
+		if t < 0 {
+			m.next[c] = 0
+			continue
+		}
+		m.next[c] = t
+		fail[t] = 0
+		queue = append(queue, t)
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		nodes[s].out = append(nodes[s].out, nodes[fail[s]].out...)
+		for c := 0; c < n; c++ {
+			t := gotoT[int(s)*n+c]
+			if t < 0 {
+				m.next[int(s)*n+c] = m.next[int(fail[s])*n+c]
+				continue
+			}
+			m.next[int(s)*n+c] = t
+			fail[t] = m.next[int(fail[s])*n+c]
+			queue = append(queue, t)
+		}
+	}
+	m.outStart = make([]int32, len(nodes)+1)
+	for i, nd := range nodes {
+		m.outStart[i] = int32(len(m.outs))
+		m.outs = append(m.outs, nd.out...)
+	}
+	m.outStart[len(nodes)] = int32(len(m.outs))
+	return m
+}
+
+// scan calls hit(keyword, end) for every occurrence of every keyword in
+// b, end being the offset just past it.
+func (m *acMatcher) scan(b []byte, hit func(kw int, end int)) {
+	s := int32(0)
+	n := int32(m.nclass)
+	next, class, outStart := m.next, &m.class, m.outStart
+	for i := 0; i < len(b); i++ {
+		s = next[s*n+int32(class[b[i]])]
+		if outStart[s] != outStart[s+1] {
+			for _, k := range m.outs[outStart[s]:outStart[s+1]] {
+				hit(int(k), i+1)
+			}
+		}
+	}
+}

@@ -1,0 +1,667 @@
+package pii
+
+import (
+	"bytes"
+
+	"github.com/pavesec/pave/internal/finding"
+)
+
+// Byte classes of the built-in scan loop.
+const (
+	cOther uint8 = iota
+	cDigit
+	cUpper
+	cLower // lower-case letters, '_' and non-ASCII bytes: word bytes that start no candidate
+	cAt
+	cParen
+)
+
+func byteClasses() [256]uint8 {
+	var t [256]uint8
+	for c := 0; c < 256; c++ {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = cDigit
+		case 'A' <= c && c <= 'Z':
+			t[c] = cUpper
+		case 'a' <= c && c <= 'z', c == '_', c >= 0x80:
+			t[c] = cLower
+		case c == '@':
+			t[c] = cAt
+		case c == '(':
+			t[c] = cParen
+		}
+	}
+	return t
+}
+
+// word reports whether c belongs to a word: letters, digits, '_' and
+// non-ASCII bytes (a value glued to them is part of something else).
+func (e *Engine) word(c byte) bool {
+	k := e.cls[c]
+	return k == cDigit || k == cUpper || k == cLower
+}
+
+// skipWord returns the end of the word run starting at i.
+func (e *Engine) skipWord(b []byte, i int) int {
+	for i < len(b) && e.word(b[i]) {
+		i++
+	}
+	return i
+}
+
+// glued reports whether the byte at i continues a token: a word byte, or
+// a joining punctuation mark followed by one ("1.2.3", "a-1", "10/24").
+func (e *Engine) glued(b []byte, i int) bool {
+	if i >= len(b) {
+		return false
+	}
+	c := b[i]
+	if e.word(c) {
+		return true
+	}
+	switch c {
+	case '.', '-', '/', ':', ',', '@':
+		return i+1 < len(b) && e.word(b[i+1])
+	}
+	return false
+}
+
+// gluedBefore is glued looking left of i (the byte at i-1).
+func (e *Engine) gluedBefore(b []byte, i int) bool {
+	if i <= 0 {
+		return false
+	}
+	c := b[i-1]
+	if e.word(c) {
+		return true
+	}
+	switch c {
+	case '.', '-', '/', ':', ',', '#', '$':
+		return i >= 2 && e.word(b[i-2])
+	}
+	return false
+}
+
+// scanBuiltin runs the built-in detectors over b in one pass.
+func (e *Engine) scanBuiltin(b []byte, out *[]Match) {
+	n := len(b)
+	for i := 0; i < n; {
+		switch e.cls[b[i]] {
+		case cOther:
+			i++
+		case cLower:
+			i = e.skipWord(b, i+1)
+		case cDigit:
+			i = e.numeric(b, i, out)
+		case cUpper:
+			i = e.upper(b, i, out)
+		case cAt:
+			i = e.email(b, i, out)
+		case cParen:
+			i = e.parenPhone(b, i, out)
+		}
+	}
+}
+
+func (e *Engine) add(out *[]Match, r int, start, end int) {
+	if rule := e.brule[r]; rule != nil {
+		*out = append(*out, Match{Rule: rule, Start: start, End: end})
+	}
+}
+
+// email handles an '@' at i: the local part to its left, the host to its
+// right. It returns where scanning resumes.
+func (e *Engine) email(b []byte, i int, out *[]Match) int {
+	if e.brule[rEmail] == nil {
+		return i + 1
+	}
+	s := i
+	for s > 0 && i-s < 64 && localByte(b[s-1]) {
+		s--
+	}
+	for s < i && b[s] == '.' {
+		s++
+	}
+	if s == i || s > 0 && (localByte(b[s-1]) || e.word(b[s-1])) {
+		return i + 1
+	}
+	t := i + 1
+	for t < len(b) && t-i <= 253 && hostByte(b[t]) {
+		t++
+	}
+	for t > i+1 && (b[t-1] == '.' || b[t-1] == '-') {
+		t--
+	}
+	if t < len(b) && (e.word(b[t]) || b[t] == '@') {
+		return t
+	}
+	if localPart(b[s:i]) && hostPart(b[i+1:t]) && !placeholderEmail(b[s:i], b[i+1:t]) {
+		e.add(out, rEmail, s, t)
+	}
+	return max(t, i+1)
+}
+
+// localByte is the practical local-part alphabet: RFC 5322 atext minus
+// the symbols that in code or prose mean something else.
+func localByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+
+func hostByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-'
+}
+
+// localPart checks a dot-atom of at most 64 bytes.
+func localPart(l []byte) bool {
+	if len(l) == 0 || len(l) > 64 || l[0] == '.' || l[len(l)-1] == '.' || bytes.Contains(l, []byte("..")) {
+		return false
+	}
+	for _, c := range l {
+		if !localByte(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// hostPart checks a host name: two or more labels of letters, digits
+// and inner hyphens, an alphabetic top-level label of 2-24 letters that
+// is not a common file extension ("icon@2x.png").
+func hostPart(h []byte) bool {
+	if len(h) < 4 || len(h) > 253 {
+		return false
+	}
+	labels := 0
+	last := 0
+	for k := 0; k <= len(h); k++ {
+		if k < len(h) && h[k] != '.' {
+			if !hostByte(h[k]) {
+				return false
+			}
+			continue
+		}
+		l := h[last:k]
+		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		labels++
+		if k == len(h) {
+			if len(l) < 2 || len(l) > 24 {
+				return false
+			}
+			for _, c := range l {
+				if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+					return false
+				}
+			}
+			if fileExtension(l) {
+				return false
+			}
+		}
+		last = k + 1
+	}
+	return labels >= 2
+}
+
+// fileExtension reports whether a would-be top-level domain is a file
+// extension that is no country code.
+func fileExtension(l []byte) bool {
+	switch string(bytes.ToLower(l)) {
+	case "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "css", "js", "mjs", "cjs", "ts", "tsx", "jsx",
+		"json", "yaml", "yml", "xml", "html", "htm", "txt", "go", "java", "kt", "cpp", "hpp", "php", "zip", "gz",
+		"tar", "tgz", "pdf", "map", "lock", "sum", "toml", "ini", "cfg", "conf", "log", "wasm", "dll", "exe",
+		"bin", "dat", "csv", "tsv", "scss", "less", "vue", "swift", "proto", "tmpl", "tpl", "woff", "ttf":
+		return true
+	}
+	return false
+}
+
+// placeholderEmail reports addresses that name no one: the domains RFC
+// 2606 and RFC 6761 reserve for documentation and testing, and no-reply
+// or system mailboxes (git@ in SSH URLs included).
+func placeholderEmail(local, host []byte) bool {
+	h := string(bytes.ToLower(host))
+	for _, d := range [...]string{"example.com", "example.org", "example.net", "example.edu"} {
+		if h == d || len(h) > len(d) && h[len(h)-len(d)-1] == '.' && h[len(h)-len(d):] == d {
+			return true
+		}
+	}
+	tld := h[bytes.LastIndexByte(host, '.')+1:]
+	switch tld {
+	case "example", "test", "invalid", "localhost", "tld":
+		return true
+	}
+	switch string(bytes.ToLower(local)) {
+	case "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "mailer-daemon", "git":
+		return true
+	}
+	return false
+}
+
+// upper handles a word starting with an upper-case letter at i: an IBAN,
+// a UK National Insurance number, a NIP written PL1234567890.
+func (e *Engine) upper(b []byte, i int, out *[]Match) int {
+	n := len(b)
+	if i+3 < n && isUpper(b[i+1]) && !e.gluedBefore(b, i) {
+		if isDigit(b[i+2]) && isDigit(b[i+3]) && e.brule[rIBAN] != nil {
+			if end := e.iban(b, i); end > 0 {
+				e.add(out, rIBAN, i, end)
+				return end
+			}
+		}
+		if e.brule[rNINO] != nil && (isDigit(b[i+2]) || b[i+2] == ' ' && isDigit(b[i+3])) {
+			if end := e.nino(b, i); end > 0 {
+				e.add(out, rNINO, i, end)
+				return end
+			}
+		}
+		if b[i] == 'P' && b[i+1] == 'L' && isDigit(b[i+2]) && e.brule[rNIP] != nil {
+			end := i + 2
+			for end < n && isDigit(b[end]) {
+				end++
+			}
+			if end-i == 12 && !e.glued(b, end) && nipDigits(b[i+2:end]) {
+				e.add(out, rNIP, i, end)
+				return end
+			}
+		}
+	}
+	return e.skipWord(b, i+1)
+}
+
+// iban returns the end of the IBAN starting at i, or 0. The electronic
+// form is contiguous; the print form groups by four with single spaces.
+func (e *Engine) iban(b []byte, i int) int {
+	want := ibanLength(b[i], b[i+1])
+	if want == 0 {
+		return 0
+	}
+	var buf [34]byte
+	cnt, j := 0, i
+	for j < len(b) && cnt < want {
+		c := b[j]
+		switch {
+		case isDigit(c) || isUpper(c):
+			buf[cnt] = c
+			cnt++
+			j++
+			continue
+		case c == ' ' && cnt%4 == 0 && j+1 < len(b) && (isDigit(b[j+1]) || isUpper(b[j+1])):
+			j++
+			continue
+		}
+		break
+	}
+	if cnt != want || e.glued(b, j) || !ibanChars(buf[:cnt]) {
+		return 0
+	}
+	return j
+}
+
+// nino returns the end of a National Insurance number at i, or 0:
+// AB123456C or AB 12 34 56 C.
+func (e *Engine) nino(b []byte, i int) int {
+	n := len(b)
+	spaced := b[i+2] == ' '
+	j := i + 2
+	for k := 0; k < 3; k++ {
+		if spaced {
+			if j >= n || b[j] != ' ' {
+				return 0
+			}
+			j++
+		}
+		if j+1 >= n || !isDigit(b[j]) || !isDigit(b[j+1]) {
+			return 0
+		}
+		j += 2
+	}
+	if spaced {
+		if j >= n || b[j] != ' ' {
+			return 0
+		}
+		j++
+	}
+	if j >= n || b[j] < 'A' || b[j] > 'D' {
+		return 0
+	}
+	j++
+	if e.glued(b, j) || !validNINO(b[i:j]) {
+		return 0
+	}
+	return j
+}
+
+// parenPhone handles a North American number written (NXX) NXX-XXXX.
+func (e *Engine) parenPhone(b []byte, i int, out *[]Match) int {
+	n := len(b)
+	if e.brule[rPhone] == nil || i+13 > n || (i > 0 && e.word(b[i-1])) || b[i+4] != ')' {
+		return i + 1
+	}
+	var d [10]byte
+	j := i + 1
+	for k := 0; k < 3; k++ {
+		if !isDigit(b[j]) {
+			return i + 1
+		}
+		d[k] = b[j]
+		j++
+	}
+	j++ // ')'
+	if b[j] == ' ' {
+		j++
+	}
+	for k := 3; k < 10; k++ {
+		if k == 6 {
+			if j < n && (b[j] == '-' || b[j] == '.' || b[j] == ' ') {
+				j++
+			} else {
+				return i + 1
+			}
+		}
+		if j >= n || !isDigit(b[j]) {
+			return i + 1
+		}
+		d[k] = b[j]
+		j++
+	}
+	if e.glued(b, j) || !nanpDigits(d[:]) {
+		return i + 1
+	}
+	e.add(out, rPhone, i, j)
+	return j
+}
+
+// intlPhone handles + and digits at p: an international number with
+// spaces, dashes, dots or parentheses between digit groups. It returns
+// the end, or 0.
+func (e *Engine) intlPhone(b []byte, p int) int {
+	if p > 0 && (e.word(b[p-1]) || b[p-1] == ')' || b[p-1] == ']') {
+		return 0
+	}
+	n := len(b)
+	var d [16]byte
+	var sizes [16]int
+	nd, ng := 0, 0
+	var sep byte
+	mixed := false
+	j := p + 1
+	for j < n {
+		if isDigit(b[j]) {
+			if nd == len(d) {
+				return 0
+			}
+			d[nd] = b[j]
+			nd++
+			sizes[ng]++
+			j++
+			continue
+		}
+		k := j
+		for k < n && k-j < 2 && indexByte(" -.()", b[k]) >= 0 {
+			k++
+		}
+		if k == j || k >= n || !isDigit(b[k]) {
+			break
+		}
+		if sep == 0 {
+			sep = b[j]
+		} else if b[j] != sep {
+			mixed = true
+		}
+		ng++
+		j = k
+	}
+	if e.glued(b, j) || !e164Digits(d[:nd]) {
+		return 0
+	}
+	if !mixed && ng == 2 && dateShape(sizes[:3]) {
+		return 0
+	}
+	return j
+}
+
+// dateShape reports group sizes of a written date: 4-2-2 or 2-2-4.
+func dateShape(s []int) bool {
+	return len(s) == 3 && (s[0] == 4 && s[1] == 2 && s[2] == 2 || s[0] == 2 && s[1] == 2 && s[2] == 4)
+}
+
+type group struct{ s, e int }
+
+// numeric handles a run of digits at i: digit groups joined by single
+// spaces, dashes or dots. Every span of whole groups whose ends are
+// space-separated from the rest is a candidate for the digit detectors.
+// It returns where scanning resumes.
+func (e *Engine) numeric(b []byte, i int, out *[]Match) int {
+	if i > 0 && b[i-1] == '+' && e.brule[rPhone] != nil {
+		if end := e.intlPhone(b, i-1); end > 0 {
+			e.add(out, rPhone, i-1, end)
+			return end
+		}
+	}
+	if e.gluedBefore(b, i) {
+		return e.skipWord(b, i)
+	}
+	n := len(b)
+	var gs [16]group
+	var sp [16]byte // sp[k] is the separator before group k
+	ng, j := 0, i
+	for {
+		s := j
+		for j < n && isDigit(b[j]) {
+			j++
+		}
+		if ng == len(gs) {
+			return e.skipWord(b, j)
+		}
+		gs[ng] = group{s, j}
+		ng++
+		if j+1 < n && (b[j] == ' ' || b[j] == '-' || b[j] == '.') && isDigit(b[j+1]) {
+			sp[ng] = b[j]
+			j++
+			continue
+		}
+		break
+	}
+	if j < n && e.word(b[j]) {
+		return e.skipWord(b, j)
+	}
+	rightOK := !e.glued(b, j)
+	for a := 0; a < ng; a++ {
+		if a > 0 && sp[a] != ' ' {
+			continue
+		}
+		for z := ng - 1; z >= a; z-- {
+			if z < ng-1 && sp[z+1] != ' ' {
+				continue
+			}
+			e.digitSpan(b, gs[a:z+1], sp[a+1:z+1], z < ng-1 || rightOK, z == ng-1 && ipv4Tail(b, j), out)
+		}
+	}
+	return j
+}
+
+// ipv4Tail reports whether what follows an address at j may follow an
+// IPv4 address: a port (":8080") or prefix length ("/24"), or nothing
+// glued.
+func ipv4Tail(b []byte, j int) bool {
+	if j >= len(b) {
+		return true
+	}
+	switch b[j] {
+	case ':', '/':
+		return j+1 < len(b) && isDigit(b[j+1]) || j+1 >= len(b) || !hostByte(b[j+1])
+	case '.', '-':
+		return j+1 >= len(b) || !hostByte(b[j+1])
+	}
+	return !hostByte(b[j]) && b[j] != '_'
+}
+
+// digitSpan runs the digit detectors on one span of groups; seps are the
+// separators between them. rightOK says nothing is glued to its end;
+// ipOK says the same for an IPv4 address, which may carry a port.
+func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK bool, out *[]Match) {
+	start, end := gs[0].s, gs[len(gs)-1].e
+	var sizes [16]int
+	total := 0
+	for k, g := range gs {
+		sizes[k] = g.e - g.s
+		total += sizes[k]
+	}
+	sz := sizes[:len(gs)]
+	var sep byte
+	for k, c := range seps {
+		if k == 0 {
+			sep = c
+		} else if c != sep {
+			sep = '?' // mixed
+		}
+	}
+	if sep == '.' && len(gs) == 4 && ipOK && e.brule[rIPv4] != nil && validIPv4(b[start:end]) {
+		e.add(out, rIPv4, start, end)
+		return
+	}
+	if !rightOK || total > 19 || total < 7 {
+		return
+	}
+	var dbuf [19]byte
+	d := dbuf[:0]
+	for _, g := range gs {
+		d = append(d, b[g.s:g.e]...)
+	}
+	single := len(gs) == 1
+	switch total {
+	case 9:
+		if e.brule[rSSN] != nil && ssnDigits(d) &&
+			(sep == '-' && shape(sz, 3, 2, 4) ||
+				(single || sep == ' ' && shape(sz, 3, 2, 4)) && keywordBefore(b, start, ssnWords)) {
+			e.add(out, rSSN, start, end)
+		}
+		if e.brule[rREGON] != nil && single && regonDigits(d) && keywordBefore(b, start, regonWords) {
+			e.add(out, rREGON, start, end)
+		}
+	case 10:
+		if e.brule[rNIP] != nil && nipDigits(d) &&
+			(sep == '-' && (shape(sz, 3, 3, 2, 2) || shape(sz, 3, 2, 2, 3)) ||
+				(single || sep == '-' || sep == ' ') && keywordBefore(b, start, nipWords)) {
+			e.add(out, rNIP, start, end)
+		}
+		if e.brule[rPhone] != nil && (sep == '-' || sep == '.') && shape(sz, 3, 3, 4) && nanpDigits(d) {
+			e.add(out, rPhone, start, end)
+		}
+	case 11:
+		if e.brule[rPESEL] != nil && single && peselDigits(d) {
+			e.add(out, rPESEL, start, end)
+		}
+		if e.brule[rSteuerID] != nil && (single || sep == ' ' && shape(sz, 2, 3, 3, 3)) && steuerIDDigits(d) &&
+			keywordBefore(b, start, steuerWords) {
+			e.add(out, rSteuerID, start, end)
+		}
+	case 14:
+		if e.brule[rREGON] != nil && single && regonDigits(d) && keywordBefore(b, start, regonWords) {
+			e.add(out, rREGON, start, end)
+		}
+	}
+	if total >= 13 && e.brule[rCard] != nil && (single || sep == ' ' || sep == '-') && cardShape(sz) && cardDigits(d) {
+		m := Match{Rule: e.brule[rCard], Start: start, End: end}
+		if isTestCard(d) {
+			m.Severity = finding.Low
+		}
+		*out = append(*out, m)
+	}
+	if total <= 15 && e.brule[rPhone] != nil && sep != '.' && sep != '?' && !(len(gs) == 3 && dateShape(sz)) &&
+		keywordBefore(b, start, phoneWords) {
+		e.add(out, rPhone, start, end)
+	}
+}
+
+// shape reports whether the group sizes are exactly want.
+func shape(sizes []int, want ...int) bool {
+	if len(sizes) != len(want) {
+		return false
+	}
+	for k := range want {
+		if sizes[k] != want[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// cardShape accepts the ways card numbers are written: contiguous, fours
+// with a shorter last group (4-4-4-4, 4-4-4-4-3, 4-4-4-1), and the 4-6-5
+// and 4-6-4 of Amex and Diners.
+func cardShape(s []int) bool {
+	if len(s) == 1 || shape(s, 4, 6, 5) || shape(s, 4, 6, 4) {
+		return true
+	}
+	if len(s) < 3 {
+		return false
+	}
+	for _, x := range s[:len(s)-1] {
+		if x != 4 {
+			return false
+		}
+	}
+	return s[len(s)-1] >= 1 && s[len(s)-1] <= 4
+}
+
+// Words that must come shortly before a value whose format alone is too
+// common to report (a bare 10-digit NIP, a national phone number). A
+// trailing '*' allows a longer word ("phone*" takes "phones").
+const (
+	phoneWords  = "tel|tel.|tlf|telephone|telefon*|phone*|mobile|mobil|cell|cellphone|fax|call|kom|kom.|komórka|sms|whatsapp|numer telefonu"
+	nipWords    = "nip"
+	regonWords  = "regon"
+	ssnWords    = "ssn|social security*"
+	steuerWords = "steuer*|idnr|identifikationsnummer|tin|tax id"
+)
+
+// keywordBefore reports whether one of the '|'-separated words occurs,
+// case-insensitively and starting a word, in the 32 bytes before start
+// on the same line.
+func keywordBefore(b []byte, start int, words string) bool {
+	w := b[max(0, start-32):start]
+	if k := bytes.LastIndexByte(w, '\n'); k >= 0 {
+		w = w[k+1:]
+	}
+	for words != "" {
+		kw := words
+		if k := indexByte(words, '|'); k >= 0 {
+			kw, words = words[:k], words[k+1:]
+		} else {
+			words = ""
+		}
+		prefix := kw[len(kw)-1] == '*'
+		if prefix {
+			kw = kw[:len(kw)-1]
+		}
+		for p := 0; p+len(kw) <= len(w); p++ {
+			if p > 0 && isLetter(w[p-1]) || !equalFold(w[p:p+len(kw)], kw) {
+				continue
+			}
+			if prefix || p+len(kw) == len(w) || !isLetter(w[p+len(kw)]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c >= 0x80 }
+
+// equalFold compares ASCII case-insensitively.
+func equalFold(a []byte, s string) bool {
+	for i := 0; i < len(s); i++ {
+		x, y := a[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
