@@ -381,7 +381,7 @@ func names(v uint64, table []flagName) []string {
 	return out
 }
 
-func nsFlagNames(v uint32) []string      { return names(uint64(v), nsFlags) }
+func nsFlagNames(v uint32) []string { return names(uint64(v), nsFlags) }
 func mountFlagNames(v uint64) []string {
 	v &= 0xffffffff
 	if v>>16 == 0xc0ed { // MS_MGC_VAL, the pre-2.4 magic
