@@ -219,7 +219,10 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 	authority := hostPort(Normalize(host), port)
 	ep := p.match(host)
 	rec := p.newRecord(r, authority, ep)
-	who := p.resolveAsync(context.WithoutCancel(ctx), r)
+	var who func() Client
+	if ep != nil {
+		who = p.resolveAsync(context.WithoutCancel(ctx), r)
+	}
 	if ep != nil && !rec.Sanctioned && p.policy.Block {
 		p.refuse(w, rec, who)
 		return
@@ -244,6 +247,9 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if who != nil {
+		rec.Client = who() // concurrent with the dial; before the client can close
+	}
 	conn, brw, err := hj.Hijack()
 	if err != nil {
 		if upstream != nil {
@@ -264,16 +270,21 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Status = http.StatusOK
 	if inspect {
-		p.intercept(ctx, conn, brw.Reader, rec, who)
+		p.intercept(ctx, conn, brw.Reader, rec)
 		return
+	}
+	if who == nil {
+		// Not an AI host by name; the ClientHello may still name one.
+		who = func() Client { return p.resolveAsync(context.WithoutCancel(ctx), r)() }
 	}
 	p.relay(ctx, conn, brw.Reader, upstream, rec, ep, who)
 }
 
 // refuse answers 403 to an unsanctioned AI request and records it.
 func (p *Proxy) refuse(w http.ResponseWriter, rec *Record, who func() Client) {
+	rec.Client = who()
 	http.Error(w, "pave: direct use of AI endpoint "+rec.Host+" is not sanctioned; use the AI gateway", http.StatusForbidden)
-	rec.Blocked, rec.Status, rec.Client = true, http.StatusForbidden, who()
+	rec.Blocked, rec.Status = true, http.StatusForbidden
 	rec.Duration = time.Since(rec.Time)
 	p.ai.Add(1)
 	p.blk.Add(1)
@@ -316,6 +327,9 @@ func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upst
 		if sep := p.match(hello.ServerName); sep != nil && (ep == nil || sep.Vendor != ep.Vendor) {
 			// The ClientHello names an AI host the CONNECT line did not
 			// (CONNECT by address, or domain fronting): the SNI decides.
+			if ep == nil {
+				rec.Client = who()
+			}
 			ep = sep
 			rec.Vendor, rec.Kind, rec.Sanctioned = sep.Vendor, sep.Kind, p.policy.Sanctioned(sep.Vendor)
 		}
@@ -341,7 +355,6 @@ func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upst
 		return
 	}
 	p.ai.Add(1)
-	rec.Client = who()
 	rec.BytesUp, rec.BytesDown, rec.Duration = up, down, time.Since(rec.Time)
 	p.record(rec)
 }
@@ -355,12 +368,11 @@ func closeWrite(c net.Conn) {
 }
 
 // intercept hands a tunnel to the Interceptor, counting its bytes.
-func (p *Proxy) intercept(ctx context.Context, conn net.Conn, cr *bufio.Reader, rec *Record, who func() Client) {
+func (p *Proxy) intercept(ctx context.Context, conn net.Conn, cr *bufio.Reader, rec *Record) {
 	hello, raw, herr := ReadClientHello(cr)
 	if hello != nil {
 		rec.SNI, rec.ALPN = hello.ServerName, hello.ALPN
 	}
-	rec.Client = who()
 	cc := &countingConn{Conn: conn, r: io.MultiReader(bytesReader(raw), cr)}
 	if herr != nil {
 		rec.Err = "inspect: " + herr.Error()
@@ -434,6 +446,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		p.refuse(w, rec, who)
 		return
 	}
+	rec.Client = who() // before the response lets the client close
 	cw := &countingWriter{ResponseWriter: w}
 	cb := &countingBody{ReadCloser: r.Body}
 	r.Body = cb
@@ -443,7 +456,6 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		rec.Status = http.StatusOK
 	}
 	p.ai.Add(1)
-	rec.Client = who()
 	rec.BytesUp, rec.BytesDown, rec.Duration = cb.n, cw.n, time.Since(rec.Time)
 	p.record(rec)
 }
