@@ -3,7 +3,7 @@ package discover
 import (
 	"bufio"
 	"context"
-		"fmt"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -120,7 +120,7 @@ func (p *Proxy) Stats() Stats {
 // accepting, closes open tunnels and waits for their records.
 func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+		ErrorLog:    slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
