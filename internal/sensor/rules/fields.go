@@ -1,7 +1,7 @@
 package rules
 
 import (
-		"net/netip"
+	"net/netip"
 	"path"
 	"strconv"
 	"strings"
