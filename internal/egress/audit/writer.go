@@ -180,6 +180,18 @@ func (w *Writer) Append(e *Entry) error {
 	return nil
 }
 
+// Err returns the error that stopped the writer (a failed write or
+// sync), nil while it is healthy. The gateway refuses traffic it cannot
+// audit.
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil && w.err == nil {
+		return errors.New("audit: writer closed")
+	}
+	return w.err
+}
+
 // Last returns the sequence number and hash of the last entry written
 // (0 and Genesis for an empty log).
 func (w *Writer) Last() (uint64, string) {
