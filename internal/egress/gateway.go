@@ -17,6 +17,7 @@ package egress
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -187,10 +188,11 @@ func keyHash(k *KeyConfig, getenv func(string) string) ([32]byte, error) {
 	var key string
 	switch {
 	case k.SHA256 != "":
-		_, err := fmt.Sscanf(k.SHA256, "%x", &sum)
-		if err != nil {
-			return sum, fmt.Errorf("egress: keys %s: sha256: %w", k.ID, err)
+		b, err := hex.DecodeString(k.SHA256)
+		if err != nil || len(b) != len(sum) {
+			return sum, fmt.Errorf("egress: keys %s: sha256 must be 64 hex digits", k.ID)
 		}
+		copy(sum[:], b)
 		return sum, nil
 	case k.Env != "":
 		key = strings.TrimSpace(getenv(k.Env))
