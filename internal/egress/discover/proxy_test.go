@@ -101,6 +101,11 @@ type harness struct {
 // routes maps host:port (as the proxy dials it) to a local address.
 func startProxy(t testing.TB, pol *Policy, routes map[string]string, mod func(*Config)) *harness {
 	t.Helper()
+	return startProxyOn(t, "127.0.0.1:0", pol, routes, mod)
+}
+
+func startProxyOn(t testing.TB, listen string, pol *Policy, routes map[string]string, mod func(*Config)) *harness {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "audit.jsonl")
 	w, err := audit.Open(logPath, audit.Options{Sync: audit.SyncNone})
 	if err != nil {
@@ -123,7 +128,7 @@ func startProxy(t testing.TB, pol *Policy, routes map[string]string, mod func(*C
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}
