@@ -35,6 +35,31 @@ type Config struct {
 	Keys     []KeyConfig    `json:"keys"`
 	Policies []PolicyConfig `json:"policies"`
 	Limits   LimitsConfig   `json:"limits"`
+	PII      PIIConfig      `json:"pii"`
+}
+
+// PIIConfig configures the personal-data detectors (internal/pii), which
+// run beside the secret engine unless Disabled.
+type PIIConfig struct {
+	Disabled bool `json:"disabled"`
+	// Disable turns off built-in rules by id or name ("ipv4", "phone").
+	Disable []string `json:"disable"`
+	// SourceCodeMinLines is how many lines a pasted block of source code
+	// needs to be reported (20 when 0; negative turns it off).
+	SourceCodeMinLines int          `json:"source_code_min_lines"`
+	Custom             []PIIPattern `json:"custom"`
+}
+
+// PIIPattern is an organisation pattern: exactly one of Terms, Regex and
+// Domains (see pii.Pattern).
+type PIIPattern struct {
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Category string   `json:"category"`
+	Terms    []string `json:"terms"`
+	Regex    string   `json:"regex"`
+	Keywords []string `json:"keywords"`
+	Domains  []string `json:"domains"`
 }
 
 // TLSConfig names a certificate and its key, PEM files.

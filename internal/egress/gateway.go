@@ -34,6 +34,7 @@ import (
 
 	"github.com/pavesec/pave/internal/egress/audit"
 	"github.com/pavesec/pave/internal/egress/inspect"
+	"github.com/pavesec/pave/internal/pii"
 )
 
 // Gateway is the proxy. It is an http.Handler; Serve runs it with its
@@ -73,7 +74,7 @@ type route struct {
 type Options struct {
 	// Audit is the log every exchange is written to. Required.
 	Audit *audit.Writer
-	// Detectors inspect text; inspect.SecretDetector(nil) when nil.
+	// Detectors inspect text; Detectors(cfg) when nil.
 	Detectors []inspect.Detector
 	// Transport reaches the vendors; a clone of http.DefaultTransport
 	// with the configured upstream timeout when nil.
@@ -99,7 +100,11 @@ func New(cfg *Config, o Options) (*Gateway, error) {
 		detectors: o.Detectors, audit: o.Audit, metrics: NewMetrics(), log: o.Log, now: o.Now,
 		draining: make(chan struct{})}
 	if g.detectors == nil {
-		g.detectors = []inspect.Detector{inspect.SecretDetector(nil)}
+		ds, err := Detectors(cfg)
+		if err != nil {
+			return nil, err
+		}
+		g.detectors = ds
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
@@ -142,6 +147,25 @@ func New(cfg *Config, o Options) (*Gateway, error) {
 		ErrorLog:       slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
 	}
 	return g, nil
+}
+
+// Detectors returns the detectors a configuration asks for: the secret
+// engine always, the personal-data engine unless pii.disabled.
+func Detectors(cfg *Config) ([]inspect.Detector, error) {
+	ds := []inspect.Detector{inspect.SecretDetector(nil)}
+	if cfg.PII.Disabled {
+		return ds, nil
+	}
+	pc := pii.Config{Disable: cfg.PII.Disable, SourceCodeMinLines: cfg.PII.SourceCodeMinLines}
+	for _, p := range cfg.PII.Custom {
+		pc.Custom = append(pc.Custom, pii.Pattern{ID: p.ID, Title: p.Title, Category: p.Category,
+			Terms: p.Terms, Regex: p.Regex, Keywords: p.Keywords, Domains: p.Domains})
+	}
+	e, err := pii.New(pc)
+	if err != nil {
+		return nil, fmt.Errorf("egress: pii: %w", err)
+	}
+	return append(ds, inspect.PIIDetector(e)), nil
 }
 
 func newVendor(name string, vc VendorConfig, getenv func(string) string) (*vendor, error) {
@@ -353,10 +377,6 @@ func listed(globs []string, h inspect.Hit) bool {
 	}
 	return false
 }
-
-// notRedactable categories are audited and may block but are never
-// replaced: a placeholder for a pasted file would leave nothing to ask.
-var notRedactable = map[string]bool{"source-code": true}
 
 type ctxKey struct{}
 

@@ -760,3 +760,32 @@ func TestErrorsAreVendorShaped(t *testing.T) {
 		}
 	}
 }
+
+func TestPersonalDataAndPastedCode(t *testing.T) {
+	h := start(t, fakevendor.Options{}, nil)
+	var code strings.Builder
+	code.WriteString("please review:\n")
+	for i := range 25 {
+		code.WriteString("func handler" + string(rune('A'+i)) + "(w http.ResponseWriter, r *http.Request) {\n\tlog.Println(r.URL.Path)\n}\n")
+	}
+	code.WriteString("const key = \"" + awsKey + "\"\n// owner: ana.kowalska@example-corp.pl\n")
+	resp, b := h.post("/v1/chat/completions", devKey, false, chatBody(code.String(), false))
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	got := string(h.vendor.Last().Body)
+	if strings.Contains(got, awsKey) || strings.Contains(got, "ana.kowalska@example-corp.pl") {
+		t.Errorf("vendor saw the key or the e-mail: %s", got)
+	}
+	if !strings.Contains(got, "func handlerA") || !strings.Contains(got, "[REDACTED:email:") {
+		t.Errorf("the code should pass with only its values replaced: %s", got)
+	}
+	e := h.lastEntry(1)
+	rules := map[string]string{}
+	for _, f := range e.Findings {
+		rules[f.Rule] = f.Category
+	}
+	if rules["PAVE-SEC-001"] != "secret" || rules["PAVE-PII-001"] != "pii" || rules["PAVE-PII-020"] != "source-code" {
+		t.Errorf("findings %+v", e.Findings)
+	}
+}

@@ -134,7 +134,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case pol.Action == audit.ActionRedact:
 		var red []inspect.PartHit
 		for _, h := range kept {
-			if !notRedactable[h.Category] {
+			if !h.Region() {
 				red = append(red, h)
 			}
 		}

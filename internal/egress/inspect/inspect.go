@@ -275,7 +275,7 @@ type PartHit struct {
 }
 
 // Scan runs the detectors over every part and returns the hits, sorted by
-// part and offset, overlaps between detectors resolved to the first.
+// part and offset, overlapping values resolved to the first detector's.
 func Scan(parts []*Part, ds []Detector) []PartHit {
 	if len(parts) == 0 || len(ds) == 0 {
 		return nil
@@ -314,12 +314,20 @@ func Scan(parts []*Part, ds []Detector) []PartHit {
 		}
 		return out[a].Start < out[b].Start
 	})
+	// values never overlap one another; regions (Hit.Region) may hold
+	// values and are kept beside them
 	kept := out[:0]
+	last := -1
 	for _, h := range out {
-		if n := len(kept); n > 0 && kept[n-1].Part == h.Part && kept[n-1].End > h.Start {
+		if h.Region() {
+			kept = append(kept, h)
+			continue
+		}
+		if last >= 0 && kept[last].Part == h.Part && kept[last].End > h.Start {
 			continue
 		}
 		kept = append(kept, h)
+		last = len(kept) - 1
 	}
 	return kept
 }

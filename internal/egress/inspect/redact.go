@@ -29,10 +29,17 @@ func Placeholder(h Hit) string {
 type Vault map[string]string
 
 // Redact replaces each hit's text in its part with its placeholder and
-// returns the vault to undo it. hits must be sorted and non-overlapping,
-// as Scan returns them.
+// returns the vault to undo it. hits must be sorted, as Scan returns
+// them; regions are skipped.
 func Redact(parts []*Part, hits []PartHit) Vault {
 	v := Vault{}
+	vals := make([]PartHit, 0, len(hits))
+	for _, h := range hits {
+		if !h.Region() {
+			vals = append(vals, h)
+		}
+	}
+	hits = vals
 	for i := len(hits) - 1; i >= 0; {
 		pi := hits[i].Part
 		text := parts[pi].Text
@@ -54,6 +61,9 @@ func Redact(parts []*Part, hits []PartHit) Vault {
 func RedactText(text string, hits []Hit) string {
 	for i := len(hits) - 1; i >= 0; i-- {
 		h := hits[i]
+		if h.Region() {
+			continue
+		}
 		text = text[:h.Start] + Placeholder(h) + text[h.End:]
 	}
 	return text
