@@ -22,6 +22,7 @@
 package pii
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -259,12 +260,11 @@ func finish(b []byte, ms []Match) {
 		if m.Start < pos { // source-code blocks contain other matches
 			line, lineStart, pos = 1, 0, 0
 		}
-		for ; pos < m.Start; pos++ {
-			if b[pos] == '\n' {
-				line++
-				lineStart = pos + 1
-			}
+		if k := bytes.Count(b[pos:m.Start], []byte{'\n'}); k > 0 {
+			line += k
+			lineStart = pos + bytes.LastIndexByte(b[pos:m.Start], '\n') + 1
 		}
+		pos = m.Start
 		m.Line, m.Column = line, m.Start-lineStart+1
 		m.Category = m.Rule.Category
 		v := b[m.Start:m.End]

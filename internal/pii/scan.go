@@ -9,9 +9,9 @@ import (
 // Byte classes of the built-in scan loop.
 const (
 	cOther uint8 = iota
+	cLower       // lower-case letters, '_' and non-ASCII bytes: word bytes that start no candidate
 	cDigit
 	cUpper
-	cLower // lower-case letters, '_' and non-ASCII bytes: word bytes that start no candidate
 	cAt
 	cParen
 )
@@ -37,14 +37,12 @@ func byteClasses() [256]uint8 {
 
 // word reports whether c belongs to a word: letters, digits, '_' and
 // non-ASCII bytes (a value glued to them is part of something else).
-func (e *Engine) word(c byte) bool {
-	k := e.cls[c]
-	return k == cDigit || k == cUpper || k == cLower
-}
+func (e *Engine) word(c byte) bool { return e.cls[c]-cLower <= cUpper-cLower }
 
 // skipWord returns the end of the word run starting at i.
 func (e *Engine) skipWord(b []byte, i int) int {
-	for i < len(b) && e.word(b[i]) {
+	cls := &e.cls
+	for i < len(b) && cls[b[i]]-cLower <= cUpper-cLower {
 		i++
 	}
 	return i
@@ -86,12 +84,21 @@ func (e *Engine) gluedBefore(b []byte, i int) bool {
 // scanBuiltin runs the built-in detectors over b in one pass.
 func (e *Engine) scanBuiltin(b []byte, out *[]Match) {
 	n := len(b)
+	cls := &e.cls
 	for i := 0; i < n; {
-		switch e.cls[b[i]] {
-		case cOther:
+		// Most bytes start nothing: skip them in a tight loop.
+		for i < n && cls[b[i]] <= cLower {
 			i++
-		case cLower:
-			i = e.skipWord(b, i+1)
+		}
+		if i == n {
+			break
+		}
+		k := cls[b[i]]
+		if (k == cDigit || k == cUpper) && i > 0 && cls[b[i-1]]-cLower <= cUpper-cLower {
+			i = e.skipWord(b, i+1) // inside a word
+			continue
+		}
+		switch k {
 		case cDigit:
 			i = e.numeric(b, i, out)
 		case cUpper:
@@ -453,11 +460,11 @@ func (e *Engine) numeric(b []byte, i int, out *[]Match) int {
 		for j < n && isDigit(b[j]) {
 			j++
 		}
-		if ng == len(gs) {
-			return e.skipWord(b, j)
-		}
 		gs[ng] = group{s, j}
 		ng++
+		if ng == len(gs) {
+			return e.skipWord(b, j) // a long run of numbers: a table, not one value
+		}
 		if j+1 < n && (b[j] == ' ' || b[j] == '-' || b[j] == '.') && isDigit(b[j+1]) {
 			sp[ng] = b[j]
 			j++
@@ -519,7 +526,8 @@ func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK bool
 			sep = '?' // mixed
 		}
 	}
-	if sep == '.' && len(gs) == 4 && ipOK && e.brule[rIPv4] != nil && validIPv4(b[start:end]) {
+	if sep == '.' && len(gs) == 4 && ipOK && e.brule[rIPv4] != nil && validIPv4(b[start:end]) &&
+		!notableIPv4(b[start:end]) && !versionBefore(b, start) {
 		e.add(out, rIPv4, start, end)
 		return
 	}
@@ -617,6 +625,8 @@ const (
 	regonWords  = "regon"
 	ssnWords    = "ssn|social security*"
 	steuerWords = "steuer*|idnr|identifikationsnummer|tin|tax id"
+	// versionWords, right before a dotted quad, make it a version.
+	versionWords = "version*|ver|v|release*|section|fixed|introduced|rfc|chapter|step|§"
 )
 
 // keywordBefore reports whether one of the '|'-separated words occurs,
@@ -664,4 +674,31 @@ func equalFold(a []byte, s string) bool {
 		}
 	}
 	return true
+}
+
+// notableIPv4 reports addresses that say nothing about a network:
+// loopback, the documentation ranges of RFC 5737, and the link-local
+// cloud metadata address every SDK names.
+func notableIPv4(v []byte) bool {
+	s := string(v)
+	for _, p := range [...]string{"127.", "192.0.2.", "198.51.100.", "203.0.113."} {
+		if len(s) > len(p) && s[:len(p)] == p {
+			return true
+		}
+	}
+	return s == "169.254.169.254"
+}
+
+// versionBefore reports whether the dotted number at start reads as a
+// version or a section number: right after a comparison operator
+// (>= 6.0.3.1, ~> 5.2) or a word such as version, fixed or section.
+func versionBefore(b []byte, start int) bool {
+	i := start
+	for i > 0 && (b[i-1] == ' ' || b[i-1] == '`' || b[i-1] == '"' || b[i-1] == '\'') {
+		i--
+	}
+	if i > 0 && indexByte("<>=~^", b[i-1]) >= 0 {
+		return true
+	}
+	return keywordBefore(b, start, versionWords) && i > 0 && isLetter(b[i-1])
 }

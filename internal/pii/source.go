@@ -18,7 +18,7 @@ const (
 const (
 	maxTextGap  = 2
 	maxBlankGap = 3
-	maxVoteLine = 200
+	maxVoteLine = 64
 )
 
 // codeBlock is a run of lines being read as code.
@@ -115,7 +115,16 @@ func classifyLine(line []byte) int {
 	if len(t) == 0 {
 		return lineBlank
 	}
-	indent := len(line) - len(bytes.TrimLeft(line, " \t")) // counts bytes
+	indent := 0 // columns, a tab counting four
+	for _, c := range line {
+		if c == ' ' {
+			indent++
+		} else if c == '\t' {
+			indent += 4
+		} else {
+			break
+		}
+	}
 	syn, kw := 0, 0
 	switch t[0] {
 	case '#':
@@ -128,11 +137,11 @@ func classifyLine(line []byte) int {
 		if len(t) > 1 && (t[1] == '/' || t[1] == '*') {
 			return lineCode
 		}
-	case '*':
-		if len(t) == 1 || t[1] == ' ' || t[1] == '/' {
-			if indent > 0 {
-				return lineCode // inside a /* */ block
-			}
+	case '*', '-', '+', '>':
+		// A Markdown bullet or quote, or the inside of a /* */ comment:
+		// neither breaks nor extends a block.
+		if len(t) == 1 || t[1] == ' ' || t[1] == '/' && t[0] == '*' {
+			return lineNeutral
 		}
 	case '}', ')', ']':
 		if len(t) <= 4 {
@@ -143,16 +152,54 @@ func classifyLine(line []byte) int {
 		if bytes.HasPrefix(t, []byte("<?php")) {
 			return lineCode
 		}
+	case '@':
+		if len(t) > 1 && wordByte(t[1]) && bytes.IndexByte(t, ' ') < 0 {
+			return lineCode // a decorator or annotation
+		}
 	}
 	switch t[len(t)-1] {
 	case ';', '{', '}':
-		syn += 2
+		return lineCode
 	case '(', '[', ')':
 		syn++
+	case ',':
+		if indent >= 2 {
+			syn++ // an argument, field or column in an indented list
+		}
 	}
-	// One pass over the line: operators, calls, symbol density.
-	symbols, words := 0, 1
-	for i := 0; i < len(t); i++ {
+	switch keywordAt(t) {
+	case kwStrong:
+		return lineCode
+	case kwWeak:
+		kw = 2
+		if syn > 0 || indent >= 2 {
+			return lineCode
+		}
+	}
+	if isUpper(t[0]) && kw == 0 && syn == 0 {
+		switch c := t[len(t)-1]; {
+		case c == '.' || c == ',' || c == '?' || c == '!' || isLetter(c):
+			return lineText // a sentence
+		}
+	}
+	// One pass over (the start of) the line: operators, calls, symbol
+	// density.
+	symbols, words, sqlWords := 0, 1, 0
+	u := t
+	if len(u) > 256 {
+		u = u[:256]
+	}
+	ws := 0 // start of the current word
+	for i := 0; i <= len(u); i++ {
+		if i == len(u) || u[i] == ' ' || u[i] == ',' || u[i] == '(' || u[i] == ')' {
+			if i-ws >= 2 && i-ws <= 10 && isUpper(u[ws]) && sqlWord(u[ws:i]) {
+				sqlWords++
+			}
+			ws = i + 1
+			if i == len(u) {
+				break
+			}
+		}
 		c := t[i]
 		switch c {
 		case ' ':
@@ -179,11 +226,11 @@ func classifyLine(line []byte) int {
 			}
 		}
 	}
-	if symbols >= 3 && symbols*12 >= len(t) {
+	if symbols >= 3 && symbols*12 >= len(u) {
 		syn++
 	}
-	if startsWithKeyword(t) {
-		kw = 2
+	if sqlWords >= 2 {
+		syn += 2
 	}
 	score := syn + kw
 	if indent >= 2 && score > 0 {
@@ -192,38 +239,56 @@ func classifyLine(line []byte) int {
 	if t[len(t)-1] == '.' && words >= 6 && syn < 2 {
 		return lineText
 	}
-	if score >= 3 || syn >= 2 {
+	switch {
+	case score >= 3 || syn >= 2 || indent >= 2 && score >= 2:
 		return lineCode
+	case kw > 0:
+		return lineNeutral // "if you...", "FROM t": may be either
 	}
 	return lineText
 }
 
-// startsWithKeyword reports whether the line opens with a lower-case
-// keyword of a common language (or an upper-case SQL one) followed by a
-// space, bracket or colon.
-func startsWithKeyword(t []byte) bool {
+// Kinds of line-opening keywords.
+const (
+	kwNone   = iota
+	kwWeak   // also opens English phrases ("if you", "for example")
+	kwStrong // opens code only
+)
+
+// keywordAt classifies the word opening the line: a lower-case keyword
+// of a common language (or an upper-case SQL one) followed by a space,
+// bracket or colon.
+func keywordAt(t []byte) int {
 	n := 0
 	for n < len(t) && (t[n] >= 'a' && t[n] <= 'z' || t[n] >= 'A' && t[n] <= 'Z') {
 		n++
 	}
-	if n == 0 || n == len(t) {
-		return n > 0 && isCloser(string(t[:n]))
+	if n == 0 {
+		return kwNone
 	}
-	if c := t[n]; c != ' ' && c != '(' && c != ':' && c != '{' {
-		return false
+	if n == len(t) {
+		if isCloser(string(t)) {
+			return kwWeak
+		}
+		return kwNone
+	}
+	if c := t[n]; c != ' ' && c != '(' && c != ':' && c != '{' && c != '<' {
+		return kwNone
 	}
 	switch string(t[:n]) {
-	case "func", "def", "fn", "var", "let", "const", "import", "package", "public", "private", "protected",
-		"static", "class", "struct", "interface", "impl", "return", "elif", "except", "async", "await",
-		"function", "namespace", "using", "typedef", "pub", "mod", "if", "else", "for", "while", "switch",
-		"case", "default", "try", "catch", "finally", "throw", "raise", "yield", "defer", "go", "select",
-		"type", "enum", "export", "from", "with", "lambda", "match", "unsafe", "extern", "void", "int",
-		"char", "float", "double", "bool", "auto", "template", "module", "require", "local", "foreach",
-		"echo", "then", "fi", "do", "done", "esac", "break", "continue", "new", "delete", "assert", "print",
-		"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "ALTER", "DROP", "FROM", "WHERE", "JOIN":
-		return true
+	case "func", "def", "fn", "var", "let", "const", "import", "package", "class", "struct", "interface",
+		"impl", "elif", "except", "async", "function", "namespace", "typedef", "pub", "enum", "extern",
+		"template", "lambda", "foreach", "esac", "SELECT", "INSERT", "CREATE", "ALTER":
+		return kwStrong
+	case "public", "private", "protected", "static", "return", "await", "using", "mod", "if", "else",
+		"for", "while", "switch", "case", "default", "try", "catch", "finally", "throw", "raise", "yield",
+		"defer", "go", "select", "type", "export", "from", "with", "match", "unsafe", "void", "int", "char",
+		"float", "double", "bool", "auto", "module", "require", "local", "echo", "then", "fi", "do", "done",
+		"break", "continue", "new", "delete", "assert", "print", "UPDATE", "DELETE", "DROP", "FROM",
+		"WHERE", "JOIN", "GROUP", "ORDER", "AND", "OR", "SET", "VALUES", "LEFT", "INNER":
+		return kwWeak
 	}
-	return false
+	return kwNone
 }
 
 func isCloser(w string) bool {
@@ -254,36 +319,75 @@ func langName(l int) string {
 	return [...]string{"go", "python", "javascript", "java", "c", "csharp", "rust", "ruby", "php", "shell", "sql"}[l]
 }
 
-// voteLine adds the language signs of one code line.
+// voteLine adds the language signs of one code line: mostly its first
+// word, and a few telling fragments.
 func voteLine(v *[numLangs]int, t []byte) {
+	n := 0
+	for n < len(t) && (t[n] >= 'a' && t[n] <= 'z' || t[n] >= 'A' && t[n] <= 'Z' || t[n] == '#' || t[n] == '<' || t[n] == '?' || t[n] == '@') {
+		n++
+	}
 	has := func(s string) bool { return bytes.Contains(t, []byte(s)) }
-	pre := func(s string) bool { return bytes.HasPrefix(t, []byte(s)) }
-	switch {
-	case pre("func ") || pre("package ") || has(":= ") || has("err != nil") || pre("go func") || pre("defer "):
+	switch string(t[:n]) {
+	case "func", "package", "defer", "go", "chan":
 		v[langGo] += 2
-	case pre("def ") || pre("elif ") || has("self.") || pre("from ") && has(" import ") || has("__"):
+		return
+	case "def", "elif", "except", "lambda", "self":
 		v[langPython] += 2
-	case pre("fn ") || pre("pub fn") || has("let mut ") || pre("impl ") || has("println!") || pre("use ") && has("::"):
-		v[langRust] += 2
-	case pre("#include") || has("std::") || has("printf(") || pre("#define") || has("nullptr"):
+		return
+	case "fn", "impl", "pub", "mod", "let" /* also JavaScript, below */ :
+		if string(t[:n]) != "let" || has("let mut ") {
+			v[langRust] += 2
+			return
+		}
+	case "#include", "#define", "#ifdef", "#ifndef", "#endif", "#pragma", "typedef":
 		v[langC] += 2
-	case pre("using System") || has("Console.") || pre("namespace "):
+		return
+	case "using", "namespace":
 		v[langCSharp] += 2
-	case has("System.out") || pre("@Override") || pre("import java") || has("public static void"):
+		return
+	case "@Override":
 		v[langJava] += 2
-	case pre("<?php") || has("$this->") || pre("echo ") && has("$"):
+		return
+	case "<?php":
 		v[langPHP] += 2
-	case has("=> ") || has("===") || has("console.") || pre("const ") || pre("let ") || has("function") || has("require("):
+		return
+	case "const", "var", "function", "export", "require":
 		v[langJS] += 2
-	case pre("#!/bin/") || pre("fi") || pre("done") || pre("then") || has("$("):
+		return
+	case "fi", "done", "then", "esac", "elif_":
 		v[langShell] += 2
-	case pre("SELECT ") || pre("INSERT ") || pre("CREATE TABLE") || pre("UPDATE ") || pre("WHERE "):
+		return
+	case "SELECT", "INSERT", "CREATE", "UPDATE", "WHERE", "FROM":
 		v[langSQL] += 2
-	case pre("end") || pre("puts ") || pre("require '"):
+		return
+	case "end", "puts":
 		v[langRuby]++
-	case pre("public ") || pre("private ") || pre("protected "):
+		return
+	case "public", "private", "protected":
 		v[langJava]++
 		v[langCSharp]++
+		return
+	}
+	total := 0
+	for _, x := range v {
+		total += x
+	}
+	if len(t) < 4 || total >= 3 {
+		return // fragments only decide blocks whose first words did not
+	}
+	switch {
+	case has(":= ") || has("err != nil"):
+		v[langGo]++
+	case has("self.") || has("__"):
+		v[langPython]++
+	case has("=> ") || has("===") || has("console."):
+		v[langJS]++
+	case has("std::") || has("->"):
+		v[langC]++
+	case has("$this->"):
+		v[langPHP]++
+	case has("System.out"):
+		v[langJava]++
 	}
 }
 
@@ -317,4 +421,17 @@ func fenceLang(info []byte) string {
 		return string(bytes.ToLower(info[:n]))
 	}
 	return ""
+}
+
+// sqlWord reports the upper-case words SQL statements and column
+// definitions are made of.
+func sqlWord(w []byte) bool {
+	switch string(w) {
+	case "NOT", "NULL", "PRIMARY", "KEY", "REFERENCES", "DEFAULT", "BIGINT", "INT", "INTEGER", "TEXT",
+		"VARCHAR", "CHAR", "TIMESTAMP", "BOOLEAN", "SERIAL", "UNIQUE", "CHECK", "AS", "ON", "AND", "OR",
+		"IN", "IS", "BY", "GROUP", "ORDER", "JOIN", "LEFT", "INNER", "WHERE", "FROM", "SELECT", "SET",
+		"VALUES", "INTO", "DESC", "ASC", "LIMIT", "UPDATE", "DELETE", "INSERT", "TABLE", "INDEX", "CASCADE":
+		return true
+	}
+	return false
 }

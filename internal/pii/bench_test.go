@@ -1,0 +1,104 @@
+package pii
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// benchInput concatenates the repository's files under roots whose names
+// end in ext, sorted, up to limit bytes.
+func benchInput(tb testing.TB, ext string, limit int, roots ...string) []byte {
+	tb.Helper()
+	var files []string
+	for _, root := range roots {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.Type().IsRegular() && strings.HasSuffix(p, ext) {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	sort.Strings(files)
+	var buf bytes.Buffer
+	for _, f := range files {
+		if buf.Len() >= limit {
+			break
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes()
+}
+
+// proseInput is the Markdown of docs/ and vendor/: prose with tables,
+// lists and some code blocks.
+func proseInput(tb testing.TB) []byte {
+	return benchInput(tb, ".md", 4<<20, "../../docs", "../../vendor")
+}
+
+// goInput is the first 4 MB of Go source under vendor/.
+func goInput(tb testing.TB) []byte { return benchInput(tb, ".go", 4<<20, "../../vendor") }
+
+// benchScan reports MB/s of wall time and, because the machines these
+// run on are shared, MB per CPU second of the process (cpu-MB/s), which
+// other load disturbs much less.
+func benchScan(b *testing.B, cfg Config, in []byte) {
+	e := engine(b, cfg)
+	b.SetBytes(int64(len(in)))
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		e.Scan(in)
+	}
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(len(in))*float64(b.N)/1e6/cpu.Seconds(), "cpu-MB/s")
+	}
+}
+
+// cpuTime is the user and system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// orgConfig is a realistic organisation configuration: code names, two
+// internal domains, a keyed and an unkeyed regex.
+func orgConfig() Config {
+	return Config{Custom: []Pattern{
+		{ID: "ORG-CODENAMES", Terms: []string{"falcon", "blue harbor", "project-nimbus", "orca-db", "helios"}},
+		{ID: "ORG-HOSTS", Domains: []string{"*.corp.example", "intra.acme"}},
+		{ID: "ORG-TICKETS", Regex: `\bACME-[0-9]{3,6}\b`, Keywords: []string{"acme-"}},
+		{ID: "ORG-EMPLOYEE", Regex: `\bE[0-9]{6}\b`},
+	}}
+}
+
+func BenchmarkScanProse(b *testing.B)    { benchScan(b, Config{}, proseInput(b)) }
+func BenchmarkScanGo(b *testing.B)       { benchScan(b, Config{}, goInput(b)) }
+func BenchmarkScanProseOrg(b *testing.B) { benchScan(b, orgConfig(), proseInput(b)) }
+func BenchmarkScanGoOrg(b *testing.B)    { benchScan(b, orgConfig(), goInput(b)) }
+func BenchmarkScanProseNoCode(b *testing.B) {
+	benchScan(b, Config{Disable: []string{"source-code"}}, proseInput(b))
+}
+func BenchmarkScanGoNoCode(b *testing.B) {
+	benchScan(b, Config{Disable: []string{"source-code"}}, goInput(b))
+}
