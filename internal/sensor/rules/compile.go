@@ -36,7 +36,12 @@ type compiler struct {
 	notes     []string // comparisons taken as false inside exceptions
 	noTypes   map[string]bool
 	procNames []string // literals compared positively with proc.name
+	budget    int      // nodes and list values left for this rule
 }
+
+// ruleBudget bounds the size of one rule's expanded condition: macros and
+// lists used many times over can otherwise grow it exponentially.
+const ruleBudget = 200000
 
 type macroDef struct {
 	cond  string
@@ -47,6 +52,17 @@ type macroDef struct {
 
 func (c *compiler) begin() {
 	c.stack, c.reasons, c.notes, c.noTypes, c.procNames = c.stack[:0], nil, nil, map[string]bool{}, nil
+	c.budget = ruleBudget
+}
+
+// spend takes n from the rule's budget and reports whether it lasted.
+func (c *compiler) spend(n int) bool {
+	c.budget -= n
+	if c.budget < 0 {
+		c.fail("condition too large once macros and lists are expanded (over %d nodes)", ruleBudget)
+		return false
+	}
+	return true
 }
 
 func (c *compiler) fail(format string, args ...any) {
@@ -70,6 +86,9 @@ var (
 
 // compile compiles n; neg is set under an odd number of nots.
 func (c *compiler) compile(n node, neg bool) compiled {
+	if !c.spend(1) {
+		return alwaysFalse
+	}
 	switch n := n.(type) {
 	case andNode:
 		ps := make([]pred, len(n.kids))
@@ -187,6 +206,9 @@ func (c *compiler) expand(vs []value, depth int, seen map[string]bool) []value {
 		if seen[v.text] || depth > maxDepth {
 			c.fail("list %s refers to itself", v.text)
 			continue
+		}
+		if !c.spend(len(items)) {
+			return out
 		}
 		seen[v.text] = true
 		out = append(out, c.expand(items, depth+1, seen)...)

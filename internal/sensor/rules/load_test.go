@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -430,5 +431,27 @@ func TestLoadFiles(t *testing.T) {
 	cancel()
 	if _, _, err := Load(ctx, Options{Files: []string{good}}); err == nil {
 		t.Error("cancelled context: no error")
+	}
+}
+
+// TestConditionBudget: macros that double at every level would expand to
+// 2^40 nodes; the rule is disabled instead of compiled forever.
+func TestConditionBudget(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&b, "- macro: m%d\n  condition: (m%d and m%d)\n", i, i+1, i+1)
+	}
+	b.WriteString("- macro: m40\n  condition: proc.name = x\n")
+	b.WriteString("- list: l0\n  items: [a]\n")
+	for i := 1; i < 40; i++ {
+		fmt.Fprintf(&b, "- list: l%d\n  items: [l%d, l%d]\n", i, i-1, i-1)
+	}
+	_, rep := fromYAML(t, b.String()+oneRule("evt.type = execve and m0"))
+	if st := status(rep, "r"); st.Enabled || !strings.Contains(st.Disabled[0], "condition too large") {
+		t.Errorf("macros: %+v", st)
+	}
+	_, rep = fromYAML(t, b.String()+oneRule("evt.type = execve and proc.name in (l39)"))
+	if st := status(rep, "r"); st.Enabled || !strings.Contains(st.Disabled[0], "condition too large") {
+		t.Errorf("lists: %+v", st)
 	}
 }
