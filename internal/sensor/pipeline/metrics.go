@@ -30,6 +30,7 @@ type Metrics struct {
 	enrichMisses uint64
 	filteredHost uint64
 	writtenLines uint64
+	last         time.Time
 }
 
 type ruleSeverity struct {
@@ -52,6 +53,9 @@ func (m *Metrics) setSource(s event.Source) {
 func (m *Metrics) event(ev *event.Event) {
 	m.mu.Lock()
 	m.events[ev.Type]++
+	if ev.Time.After(m.last) {
+		m.last = ev.Time
+	}
 	if !ev.Host && ev.Container == nil {
 		m.enrichMisses++
 	}
@@ -103,7 +107,7 @@ func (m *Metrics) summary(start, end time.Time) *Summary {
 	st := m.sourceStats()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := &Summary{Start: start, End: end,
+	s := &Summary{Start: start, End: end, Last: m.last,
 		Received: nonNil(st.Received), Dropped: nonNil(st.Dropped),
 		Filtered: st.Filtered + m.filteredHost, Events: maps.Clone(m.events), Written: m.writtenLines,
 		EnrichMisses: m.enrichMisses, Findings: map[string]uint64{}, QueueWaits: maps.Clone(m.waits)}
@@ -153,7 +157,16 @@ func (m *Metrics) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	typeCounter(bw, "pave_sensor_events_total", "Events that went through the analyzers, by type.", events)
 	typeCounter(bw, "pave_sensor_events_received_total", "Events the sensor delivered, by type.", st.Received)
-	typeCounter(bw, "pave_sensor_events_dropped_total", "Events the sensor could not queue (kernel buffer full), by type.", st.Dropped)
+	// Every type has a dropped series, zero or not, so that rate() and
+	// alerts work before the first drop.
+	dropped := map[event.Type]uint64{}
+	for _, t := range Types() {
+		dropped[t] = 0
+	}
+	for t, n := range st.Dropped {
+		dropped[t] = n
+	}
+	typeCounter(bw, "pave_sensor_events_dropped_total", "Events the sensor could not queue (kernel buffer full), by type.", dropped)
 	header(bw, "pave_sensor_events_filtered_total", "Events discarded on purpose (kernel-side filters, --containers-only).", "counter")
 	fmt.Fprintf(bw, "pave_sensor_events_filtered_total %d\n", filtered)
 	header(bw, "pave_sensor_events_written_total", "Event lines written to the output.", "counter")

@@ -180,6 +180,7 @@ func TestMetricsText(t *testing.T) {
 		`pave_sensor_events_total{type="execve"} 1` + "\n",
 		`pave_sensor_events_received_total{type="openat"} 1` + "\n",
 		`pave_sensor_events_dropped_total{type="openat"} 7` + "\n",
+		`pave_sensor_events_dropped_total{type="execve"} 0` + "\n",
 		"pave_sensor_events_filtered_total 4\n",
 		"pave_sensor_enrichment_misses_total 1\n",
 		"# TYPE process_resident_memory_bytes gauge\n",

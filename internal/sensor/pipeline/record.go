@@ -59,6 +59,8 @@ type Action struct {
 type Summary struct {
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
+	// Last is the time of the last event analyzed.
+	Last time.Time `json:"last,omitzero"`
 	// Received and Dropped are the source's own counters (event.Stats):
 	// what the kernel delivered, and what it could not queue.
 	Received map[event.Type]uint64 `json:"received"`
