@@ -185,6 +185,7 @@ func classifyLine(line []byte) int {
 	// One pass over (the start of) the line: operators, calls, symbol
 	// density.
 	symbols, words, sqlWords := 0, 1, 0
+	aligned := false
 	u := t
 	if len(u) > 256 {
 		u = u[:256]
@@ -203,7 +204,14 @@ func classifyLine(line []byte) int {
 		c := t[i]
 		switch c {
 		case ' ':
-			words++
+			if i > 0 && t[i-1] != ' ' {
+				words++
+			} else if i > 0 && !aligned {
+				aligned = true // two spaces inside a line: aligned columns
+				if indent >= 2 {
+					syn++
+				}
+			}
 		case '{', '}', '[', ']', ';', '<', '>', '|', '&', '"':
 			symbols++
 		case '(':
@@ -220,8 +228,8 @@ func classifyLine(line []byte) int {
 				case c == ':' && n == '=', c == '-' && n == '>', c == '=' && n == '>', c == '=' && n == '=',
 					c == '!' && n == '=', c == ':' && n == ':':
 					syn++
-				case c == '=' && n == ' ' && i > 1 && t[i-1] == ' ' && wordByte(t[i-2]) && words <= 3:
-					syn += 2 // name = value, early in the line
+				case c == '=' && n == ' ' && i > 1 && t[i-1] == ' ' && words <= 3 && assignee(t[:i]):
+					syn += 2 // name = value
 				}
 			}
 		}
@@ -312,11 +320,12 @@ const (
 	langPHP
 	langShell
 	langSQL
+	langJSON
 	numLangs
 )
 
 func langName(l int) string {
-	return [...]string{"go", "python", "javascript", "java", "c", "csharp", "rust", "ruby", "php", "shell", "sql"}[l]
+	return [...]string{"go", "python", "javascript", "java", "c", "csharp", "rust", "ruby", "php", "shell", "sql", "json"}[l]
 }
 
 // voteLine adds the language signs of one code line: mostly its first
@@ -327,6 +336,10 @@ func voteLine(v *[numLangs]int, t []byte) {
 		n++
 	}
 	has := func(s string) bool { return bytes.Contains(t, []byte(s)) }
+	if len(t) > 0 && t[0] == '"' && has("\": ") {
+		v[langJSON]++
+		return
+	}
 	switch string(t[:n]) {
 	case "func", "package", "defer", "go", "chan":
 		v[langGo] += 2
@@ -434,4 +447,29 @@ func sqlWord(w []byte) bool {
 		return true
 	}
 	return false
+}
+
+// assignee reports whether s, the text before " = ", is one name (with
+// dots, indexes or a declaration keyword such as var or let), padded by
+// spaces for alignment.
+func assignee(s []byte) bool {
+	s = trimSpace(s)
+	if k := bytes.IndexByte(s, ':'); k > 0 && k+1 < len(s) && s[k+1] == ' ' {
+		s = s[:k] // name: type = value
+	}
+	if k := bytes.IndexByte(s, ' '); k >= 0 {
+		if keywordAt(s) == kwNone {
+			return false
+		}
+		s = trimSpace(s[k+1:])
+	}
+	if len(s) == 0 {
+		return false
+	}
+	for _, c := range s {
+		if !wordByte(c) && c != '.' && c != '[' && c != ']' && c != '$' {
+			return false
+		}
+	}
+	return true
 }
