@@ -48,6 +48,7 @@ const (
 	DefaultDirThreshold = 8
 	DefaultPeerVariety  = 4
 	maxDriftPerImage    = 1 << 14 // distinct (container, item) pairs remembered
+	maxImages           = 1 << 12 // cached event image names
 )
 
 // Options configure an Analyzer.
@@ -84,6 +85,9 @@ type Analyzer struct {
 	// byKey maps an image digest or id to its state (an image may be
 	// reachable by both).
 	byKey map[string]*image
+	// byRaw caches the lookup by the event's (digest, id) strings, so the
+	// hot path does no digest validation.
+	byRaw map[[2]string]*image
 	errs  []error
 }
 
@@ -125,7 +129,7 @@ func New(opts Options) (*Analyzer, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	a := &Analyzer{opts: opts, byKey: map[string]*image{}}
+	a := &Analyzer{opts: opts, byKey: map[string]*image{}, byRaw: map[[2]string]*image{}}
 	if opts.Dir != "" {
 		bs, err := LoadDir(opts.Dir)
 		if err != nil {
@@ -201,6 +205,18 @@ func (a *Analyzer) Analyze(ev *event.Event) []finding.Finding {
 
 // lookupLocked finds c's image, starting to learn it in Learn mode.
 func (a *Analyzer) lookupLocked(c *event.Container) *image {
+	raw := [2]string{c.ImageDigest, c.ImageID}
+	if im, ok := a.byRaw[raw]; ok {
+		return im
+	}
+	im := a.findLocked(c)
+	if len(a.byRaw) < maxImages {
+		a.byRaw[raw] = im // nil too: an image not analysed stays so
+	}
+	return im
+}
+
+func (a *Analyzer) findLocked(c *event.Container) *image {
 	digest, id := bare(c.ImageDigest), bare(c.ImageID)
 	if !digestRE.MatchString(digest) {
 		digest = ""
