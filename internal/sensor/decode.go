@@ -246,7 +246,7 @@ func decodeNet(b []byte, kt uint32, unixPath string) *event.Net {
 	le := binary.LittleEndian
 	n := &event.Net{}
 	switch le.Uint16(b[offProto:]) {
-	case 6:
+	case 6, 262: // IPPROTO_TCP, IPPROTO_MPTCP (Go's listeners use MPTCP)
 		n.Protocol = "tcp"
 	case 17:
 		n.Protocol = "udp"
