@@ -2,13 +2,17 @@ package container
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // maxCgroupDirs bounds one walk of the hierarchy.
@@ -93,4 +97,42 @@ func candidateNames(id string) []string {
 		"libpod-" + id + ".scope",         // podman, systemd
 		"libpod-" + id,                    // podman, cgroupfs
 	}
+}
+
+// fileIDKernfs is the file handle type of kernfs (cgroupfs) nodes: the
+// handle is the node's 64-bit id, which is the cgroup id.
+const fileIDKernfs = 0xfe
+
+// errHandleGone says the cgroup id names no live cgroup.
+var errHandleGone = errors.New("container: no cgroup with that id")
+
+// cgroupPathByID finds a live cgroup's path from its id alone: it opens
+// the directory with open_by_handle_at(2) (a kernfs file handle holding the
+// id; needs CAP_DAC_READ_SEARCH) and reads the path back from /proc. It
+// costs a few system calls where a walk of a large hierarchy costs tens of
+// milliseconds. mountFD is an open descriptor of the hierarchy's mount
+// point.
+func cgroupPathByID(mountFD int, mount, root string, id uint64) (string, error) {
+	var b [8]byte
+	binary.NativeEndian.PutUint64(b[:], id)
+	fd, err := unix.OpenByHandleAt(mountFD, unix.NewFileHandle(fileIDKernfs, b[:]), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if err != nil {
+		if errors.Is(err, unix.ESTALE) || errors.Is(err, unix.ENOENT) {
+			return "", errHandleGone
+		}
+		return "", fmt.Errorf("container: open_by_handle_at cgroup %d: %w", id, err)
+	}
+	defer unix.Close(fd)
+	p, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return "", fmt.Errorf("container: cgroup %d: %w", id, err)
+	}
+	if strings.HasSuffix(p, " (deleted)") {
+		return "", errHandleGone
+	}
+	rel, ok := strings.CutPrefix(p, strings.TrimSuffix(mount, "/"))
+	if !ok || rel != "" && rel[0] != '/' {
+		return "", fmt.Errorf("container: cgroup %d is at %s, outside %s", id, p, mount)
+	}
+	return joinCgroup(root, rel), nil
 }

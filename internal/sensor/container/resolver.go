@@ -27,6 +27,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/pavesec/pave/internal/sensor/event"
 )
 
@@ -135,6 +137,11 @@ type Resolver struct {
 
 	walkMu sync.Mutex // one walk at a time
 	clock  atomic.Int64
+	// mountFD is the hierarchy's mount point, open for
+	// open_by_handle_at (-1 when it could not be opened); noHandles is set
+	// once that system call failed for want of privilege or support.
+	mountFD   atomic.Int64
+	noHandles atomic.Bool
 
 	hits, resolved, misses, unknown, host, apiErrors, walks atomic.Uint64
 	following                                               atomic.Bool
@@ -193,10 +200,15 @@ func New(ctx context.Context, cfg Config) (*Resolver, error) {
 			return nil, err
 		}
 	}
+	r.mountFD.Store(-1)
+	if fd, err := unix.Open(r.mount, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+		r.mountFD.Store(int64(fd))
+	}
 	for _, p := range []string{"/docker", "/system.slice", "/machine.slice", "/libpod_parent"} {
 		r.parents[p] = true
 	}
 	if err := r.walk(ctx); err != nil {
+		r.closeMount()
 		return nil, err
 	}
 	if !cfg.NoDocker {
@@ -248,7 +260,14 @@ func (r *Resolver) Close() error {
 	if r.docker != nil {
 		r.docker.close()
 	}
+	r.closeMount()
 	return nil
+}
+
+func (r *Resolver) closeMount() {
+	if fd := r.mountFD.Swap(-1); fd >= 0 {
+		unix.Close(int(fd))
+	}
 }
 
 // Stats returns the counters.
@@ -275,7 +294,7 @@ func (r *Resolver) Enrich(ctx context.Context, ev *event.Event) {
 	}
 	r.mu.RUnlock()
 	if cg == nil {
-		if cg = r.walkFor(ctx, ev.CgroupID); cg == nil {
+		if cg = r.lookupCgroup(ctx, ev.CgroupID); cg == nil {
 			r.unknown.Add(1)
 			return
 		}
@@ -514,6 +533,35 @@ func (r *Resolver) pruneLocked(now time.Time) {
 	for _, a := range all[:min(drop, len(all))] {
 		delete(r.containers, a.id)
 	}
+}
+
+// lookupCgroup finds an unknown cgroup id: by file handle when the
+// kernel lets us, else by walking the hierarchy, at most once per
+// Config.RescanInterval.
+func (r *Resolver) lookupCgroup(ctx context.Context, ino uint64) *cgroupEntry {
+	if fd := r.mountFD.Load(); fd >= 0 && !r.noHandles.Load() {
+		path, err := cgroupPathByID(int(fd), r.mount, r.root, ino)
+		switch {
+		case err == nil:
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if e := r.cgroups[ino]; e != nil && e.path == path {
+				return e
+			}
+			return r.addCgroupLocked(ino, path)
+		case errors.Is(err, errHandleGone):
+			// No live cgroup has the id: a walk cannot find it either.
+			r.mu.RLock()
+			defer r.mu.RUnlock()
+			return r.cgroups[ino]
+		case errors.Is(err, unix.EPERM), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EINVAL):
+			r.cfg.Logger.Debug("container: open_by_handle_at unusable; walking the hierarchy instead", "err", err)
+			r.noHandles.Store(true)
+		default:
+			r.cfg.Logger.Debug("container: cgroup by handle failed", "err", err)
+		}
+	}
+	return r.walkFor(ctx, ino)
 }
 
 // walkFor walks the hierarchy for an unknown cgroup id, at most once per
