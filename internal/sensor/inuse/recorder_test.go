@@ -1,6 +1,10 @@
 package inuse
 
 import (
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,6 +13,8 @@ import (
 
 	"github.com/pavesec/pave/internal/sensor/event"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 
@@ -106,5 +112,44 @@ func BenchmarkObserve(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		r.Observe(&evs[i%len(evs)])
+	}
+}
+
+// TestReplayRecording feeds the recorder the events the real sensor saw in
+// a container of the runtime image (testdata/scenario.jsonl, recorded by
+// TestRealSensorScenario) and checks the evidence it writes.
+func TestReplayRecording(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "scenario.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := NewRecorder()
+	dec := json.NewDecoder(f)
+	for {
+		var ev event.Event
+		if err := dec.Decode(&ev); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		r.Observe(&ev)
+	}
+	b, err := r.Evidence().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join("testdata", "scenario.evidence.json")
+	if *update {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(b)); diff != "" {
+		t.Errorf("%s (-want +got), -update to accept:\n%s", p, diff)
 	}
 }
