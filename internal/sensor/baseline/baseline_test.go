@@ -1,6 +1,8 @@
 package baseline
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -265,5 +267,68 @@ func BenchmarkAnalyzeLearn(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		a.Analyze(&evs[i%len(evs)])
+	}
+}
+
+func readRecording(t *testing.T) []event.Event {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "scenario.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []event.Event
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for dec.More() {
+		var ev event.Event
+		if err := dec.Decode(&ev); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// TestReplayRecording learns from events the real sensor saw in a
+// container of the runtime image, then checks the same events against the
+// learned file (no drift: a baseline covers what it learned) and one new
+// program (drift).
+func TestReplayRecording(t *testing.T) {
+	evs := readRecording(t)
+	dir := t.TempDir()
+	a, err := New(Options{Dir: dir, Learn: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		if fs := a.Analyze(&evs[i]); fs != nil {
+			t.Fatalf("finding while learning: %v", summary(fs))
+		}
+	}
+	if err := a.Flush(evs[len(evs)-1].Time.Add(2 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	bs := a.Baselines()
+	if len(bs) != 1 {
+		t.Fatalf("%d baselines, want 1", len(bs))
+	}
+	data, err := os.ReadFile(filepath.Join(dir, bs[0].Image.FileName()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "scenario.baseline.json", data)
+
+	d, err := New(Options{Dir: dir, Mode: Detect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		if fs := d.Analyze(&evs[i]); fs != nil {
+			t.Errorf("drift on learned behaviour: %v", summary(fs))
+		}
+	}
+	ev := evs[len(evs)-1]
+	ev.Type, ev.Proc.Exe, ev.File, ev.Net, ev.Change = event.Exec, "/usr/bin/perl", nil, nil, nil
+	if diff := cmp.Diff([]string{"PAVE-RT-DRIFT-EXEC " + ev.Container.ID + " exec /usr/bin/perl"}, summary(d.Analyze(&ev))); diff != "" {
+		t.Errorf("drift (-want +got):\n%s", diff)
 	}
 }

@@ -83,7 +83,7 @@ func TestLoadDir(t *testing.T) {
 // FuzzParse: no panic; what Parse accepts, Marshal writes in a form Parse
 // accepts and that marshals the same.
 func FuzzParse(f *testing.F) {
-	for _, n := range []string{"hand-edited.json", "learned.json"} {
+	for _, n := range []string{"hand-edited.json", "learned.json", "scenario.baseline.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", n))
 		if err != nil {
 			f.Fatal(err)
