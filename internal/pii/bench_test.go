@@ -102,3 +102,12 @@ func BenchmarkScanProseNoCode(b *testing.B) {
 func BenchmarkScanGoNoCode(b *testing.B) {
 	benchScan(b, Config{Disable: []string{"source-code"}}, goInput(b))
 }
+
+func BenchmarkSourceGo(b *testing.B) {
+	in := goInput(b)
+	b.SetBytes(int64(len(in)))
+	tbl := lineClasses()
+	for b.Loop() {
+		scanSource(in, DefaultSourceCodeMinLines, BuiltinRules()[numBuiltin], &tbl)
+	}
+}

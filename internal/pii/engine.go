@@ -128,12 +128,13 @@ type Engine struct {
 	srcMin  int               // 0: source-code detector off
 	srcRule *Rule
 	cls     [256]uint8 // byte classes for the built-in scan
+	lineCls [256]uint8 // byte flags for the source-code detector
 }
 
 // New builds an engine. A bad configuration (unknown rule to disable,
 // pattern without id or with a bad regex) is a one-line error naming it.
 func New(cfg Config) (*Engine, error) {
-	e := &Engine{cls: byteClasses()}
+	e := &Engine{cls: byteClasses(), lineCls: lineClasses()}
 	builtin := builtinRules()
 	off := map[string]bool{}
 	for _, d := range cfg.Disable {
@@ -206,7 +207,7 @@ func (e *Engine) Scan(b []byte) []Match {
 	}
 	kept := resolve(cands)
 	if e.srcMin > 0 {
-		code := scanSource(b, e.srcMin, e.srcRule)
+		code := scanSource(b, e.srcMin, e.srcRule, &e.lineCls)
 		if len(code) > 0 {
 			kept = append(kept, code...)
 			sort.SliceStable(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })

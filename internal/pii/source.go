@@ -30,7 +30,7 @@ type codeBlock struct {
 }
 
 // scanSource returns the blocks of at least min lines of source code.
-func scanSource(b []byte, min int, r *Rule) []Match {
+func scanSource(b []byte, min int, r *Rule, tbl *[256]uint8) []Match {
 	var out []Match
 	var blk *codeBlock
 	textGap, blankGap := 0, 0
@@ -55,7 +55,8 @@ func scanSource(b []byte, min int, r *Rule) []Match {
 		if len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1]
 		}
-		if t := trimSpace(line); bytes.HasPrefix(t, []byte("```")) || bytes.HasPrefix(t, []byte("~~~")) {
+		t := trimSpace(line)
+		if len(t) >= 3 && (t[0] == '`' || t[0] == '~') && (bytes.HasPrefix(t, []byte("```")) || bytes.HasPrefix(t, []byte("~~~"))) {
 			// A Markdown fence: the opening one may name the language.
 			closeBlock()
 			fence = fenceLang(t[3:])
@@ -63,7 +64,7 @@ func scanSource(b []byte, min int, r *Rule) []Match {
 			pos = next
 			continue
 		}
-		switch kind := classifyLine(line); kind {
+		switch kind := classifyLine(tbl, line, t); kind {
 		case lineCode:
 			if blk == nil {
 				blk = &codeBlock{start: pos, fence: fence}
@@ -71,7 +72,7 @@ func scanSource(b []byte, min int, r *Rule) []Match {
 			blk.code++
 			blk.end = pos + len(line)
 			if blk.code <= maxVoteLine {
-				voteLine(&blk.votes, trimSpace(line))
+				voteLine(&blk.votes, t)
 			}
 			textGap, blankGap = 0, 0
 		case lineBlank:
@@ -93,6 +94,29 @@ func scanSource(b []byte, min int, r *Rule) []Match {
 	return out
 }
 
+// Byte flags of the source-code line reader.
+const (
+	lcBound  = 1 << iota // ends a word: space , ( )
+	lcSymbol             // counts towards symbol density
+	lcOp                 // needs a closer look: space ( = : - !
+)
+
+// lineClasses builds the flag table classifyLine reads.
+func lineClasses() [256]uint8 {
+	var t [256]uint8
+	for _, c := range []byte(" ,()") {
+		t[c] |= lcBound
+	}
+	for _, c := range []byte("{}[];<>|&\"()=:-!") {
+		t[c] |= lcSymbol
+	}
+	for _, c := range []byte(" (=:-!") {
+		t[c] |= lcOp
+	}
+	return t
+}
+
+// trimSpace cuts blanks (and a carriage return) from both ends.
 func trimSpace(b []byte) []byte {
 	i, j := 0, len(b)
 	for i < j && (b[i] == ' ' || b[i] == '\t') {
@@ -110,8 +134,7 @@ func trimSpace(b []byte) []byte {
 // and a lower-case keyword opening the line, with indentation as a weak
 // extra sign. Prose (capitalised words, a full stop at the end) has none
 // of these.
-func classifyLine(line []byte) int {
-	t := trimSpace(line)
+func classifyLine(tbl *[256]uint8, line, t []byte) int {
 	if len(t) == 0 {
 		return lineBlank
 	}
@@ -191,17 +214,24 @@ func classifyLine(line []byte) int {
 		u = u[:256]
 	}
 	ws := 0 // start of the current word
-	for i := 0; i <= len(u); i++ {
-		if i == len(u) || u[i] == ' ' || u[i] == ',' || u[i] == '(' || u[i] == ')' {
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		f := tbl[c]
+		if f == 0 {
+			continue // letters, digits and most punctuation
+		}
+		if f&lcBound != 0 {
 			if i-ws >= 2 && i-ws <= 10 && isUpper(u[ws]) && sqlWord(u[ws:i]) {
 				sqlWords++
 			}
 			ws = i + 1
-			if i == len(u) {
-				break
-			}
 		}
-		c := t[i]
+		if f&lcSymbol != 0 {
+			symbols++
+		}
+		if f&lcOp == 0 {
+			continue
+		}
 		switch c {
 		case ' ':
 			if i > 0 && t[i-1] != ' ' {
@@ -212,17 +242,11 @@ func classifyLine(line []byte) int {
 					syn++
 				}
 			}
-		case '{', '}', '[', ']', ';', '<', '>', '|', '&', '"':
-			symbols++
 		case '(':
-			symbols++
 			if i > 0 && wordByte(t[i-1]) {
 				syn++ // a call: name(
 			}
-		case ')':
-			symbols++
-		case '=', ':', '-', '!':
-			symbols++
+		default: // = : - !
 			if i+1 < len(t) {
 				switch n := t[i+1]; {
 				case c == ':' && n == '=', c == '-' && n == '>', c == '=' && n == '>', c == '=' && n == '=',
@@ -233,6 +257,9 @@ func classifyLine(line []byte) int {
 				}
 			}
 		}
+	}
+	if n := len(u) - ws; n >= 2 && n <= 10 && isUpper(u[ws]) && sqlWord(u[ws:]) {
+		sqlWords++
 	}
 	if symbols >= 3 && symbols*12 >= len(u) {
 		syn++

@@ -96,6 +96,7 @@ func TestSourceCodeInProse(t *testing.T) {
 }
 
 func TestClassifyLine(t *testing.T) {
+	tbl := lineClasses()
 	for _, tt := range []struct {
 		line string
 		want int
@@ -119,7 +120,7 @@ func TestClassifyLine(t *testing.T) {
 		{"- a bullet (with parentheses)", lineNeutral},
 		{"* zstd: faster decoding by @someone in https://example.com/pull/1", lineNeutral},
 	} {
-		if got := classifyLine([]byte(tt.line)); got != tt.want {
+		if got := classifyLine(&tbl, []byte(tt.line), trimSpace([]byte(tt.line))); got != tt.want {
 			t.Errorf("classifyLine(%q) = %d, want %d", tt.line, got, tt.want)
 		}
 	}
