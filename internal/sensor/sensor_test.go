@@ -173,6 +173,7 @@ func TestOpenTracked(t *testing.T) {
 		filepath.Join(keys, "id"):               true,
 		filepath.Join(dir, "secrets-not"):       false,
 		filepath.Join(dir, "other", "secrets2"): false,
+		filepath.Join(dir, "other", "secrets"):  false, // tracked name, untracked path
 	}
 	os.MkdirAll(filepath.Join(dir, "other"), 0o700)
 	for p := range files {

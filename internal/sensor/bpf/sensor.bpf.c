@@ -463,12 +463,6 @@ static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 	return f;
 }
 
-static __always_inline void file_id(struct ev_hdr *h, struct inode *ino)
-{
-	h->ino = BPF_CORE_READ(ino, i_ino);
-	h->dev = BPF_CORE_READ(ino, i_sb, s_dev);
-}
-
 // ---- exec, exit ----
 
 static __always_inline int do_exec(void *ctx, struct linux_binprm *bprm)
@@ -630,6 +624,8 @@ static __always_inline u8 tracked_level(struct scratch *s, struct dentry *d)
 }
 
 #define FMODE_WRITE 0x2
+#define SEEN_REPORTED 1
+#define SEEN_IGNORED 2
 #define S_IFMT 00170000
 #define S_IFREG 0100000
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -670,15 +666,24 @@ static __always_inline int do_open_exit(void *ctx, long ret)
 	}
 	if (!kind && !tracked)
 		return 0;
+	// Aggregate before filling the header: a process rewriting one file
+	// costs a lookup.
+	struct file_key fk = {};
+	fk.a = bpf_get_current_pid_tgid() >> 32;
+	fk.ino = BPF_CORE_READ(ino, i_ino);
+	fk.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	fk.mode = fmode & FMODE_WRITE;
+	u8 *seen = bpf_map_lookup_elem(&seen_files, &fk);
+	if (seen) {
+		if (*seen == SEEN_REPORTED)
+			count(0);
+		return 0;
+	}
 	if (fill(s, t, T_OPEN))
 		return 0;
 	struct ev_hdr *h = (void *)s->data;
-	file_id(h, ino);
-	struct file_key fk = {.a = h->pid, .ino = h->ino, .dev = h->dev, .mode = fmode & FMODE_WRITE};
-	if (bpf_map_lookup_elem(&seen_files, &fk)) {
-		count(0);
-		return 0;
-	}
+	h->ino = fk.ino;
+	h->dev = fk.dev;
 	h->flags |= kind;
 	h->aux = BPF_CORE_READ(f, f_flags);
 	h->ret = ret;
@@ -693,14 +698,20 @@ static __always_inline int do_open_exit(void *ctx, long ret)
 		*pl = LPM_DATA * 8;
 		void *hit = bpf_map_lookup_elem(&tracked_paths, &s->data[OFF(start - 4)]);
 		*pl = saved;
-		if (!hit && !kind)
+		if (!hit && !kind) {
+			// A tracked name outside the tracked paths: remember, so
+			// the next open by this process costs one lookup.
+			u8 v = SEEN_IGNORED;
+			bpf_map_update_elem(&seen_files, &fk, &v, BPF_ANY);
 			return 0;
+		}
 		if (hit)
 			h->flags |= F_TRACKED;
 	} else if (tracked) {
 		h->flags |= F_TRACKED;
 	}
-	bpf_map_update_elem(&seen_files, &fk, &tracked, BPF_ANY);
+	u8 v = SEEN_REPORTED;
+	bpf_map_update_elem(&seen_files, &fk, &v, BPF_ANY);
 	emit(ctx, s, off);
 	return 0;
 }
@@ -731,18 +742,24 @@ int sys_enter_mmap(struct sys_enter *ctx)
 	struct file *f = fd_file(t, fd);
 	if (!f)
 		return 0;
-	struct scratch *s = get_scratch();
-	if (!s || fill(s, t, T_MMAP))
-		return 0;
-	struct ev_hdr *h = (void *)s->data;
-	file_id(h, BPF_CORE_READ(f, f_inode));
-	struct file_key fk = {.a = h->cgroup, .ino = h->ino, .dev = h->dev, .mode = 0x80000000};
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct file_key fk = {};
+	fk.a = bpf_get_current_cgroup_id();
+	fk.ino = BPF_CORE_READ(ino, i_ino);
+	fk.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	fk.mode = 0x80000000;
 	if (bpf_map_lookup_elem(&seen_files, &fk)) {
 		count(0);
 		return 0;
 	}
-	u8 one = 1;
+	struct scratch *s = get_scratch();
+	if (!s || fill(s, t, T_MMAP))
+		return 0;
+	u8 one = SEEN_REPORTED;
 	bpf_map_update_elem(&seen_files, &fk, &one, BPF_ANY);
+	struct ev_hdr *h = (void *)s->data;
+	h->ino = fk.ino;
+	h->dev = fk.dev;
 	h->aux = prot;
 	u32 start;
 	u32 off = put_path(s, sizeof(struct ev_hdr), S_PATH, BPF_CORE_READ(f, f_path.dentry),

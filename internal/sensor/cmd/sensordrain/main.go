@@ -1,0 +1,81 @@
+// Command sensordrain opens pave's eBPF sensor, reads and discards its
+// events until SIGINT or SIGTERM, then prints the sensor's counters, its
+// own CPU time and its peak resident memory as one JSON object. It is the
+// "pave" column of scripts/bench-sensor.sh: the cost of the kernel side
+// plus decoding every event, without rules or output.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pavesec/pave/internal/sensor"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "sensordrain:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	containersOnly := flag.Bool("containers-only", false, "drop host events in the kernel")
+	ring := flag.Int("ring", 0, "ring buffer size in bytes (0: the default)")
+	ready := flag.String("ready", "", "file to create once the sensor is attached")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := sensor.Open(ctx, sensor.Config{ContainersOnly: *containersOnly, RingBufferSize: *ring})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if *ready != "" {
+		if err := os.WriteFile(*ready, nil, 0o644); err != nil {
+			return err
+		}
+	}
+	var n uint64
+	for {
+		if _, err := s.Next(ctx); err != nil {
+			if errors.Is(err, context.Canceled) {
+				break
+			}
+			return err
+		}
+		n++
+	}
+	// Count what was still queued when the signal came.
+	drain, cancel := context.WithTimeout(context.Background(), 500_000_000)
+	defer cancel()
+	for {
+		if _, err := s.Next(drain); err != nil {
+			break
+		}
+		n++
+	}
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	st := s.Stats()
+	var dropped uint64
+	for _, v := range st.Dropped {
+		dropped += v
+	}
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"events":    n,
+		"received":  st.Received,
+		"dropped":   dropped,
+		"filtered":  st.Filtered,
+		"cpuUserMs": ru.Utime.Sec*1000 + ru.Utime.Usec/1000,
+		"cpuSysMs":  ru.Stime.Sec*1000 + ru.Stime.Usec/1000,
+		"maxRSSKiB": ru.Maxrss,
+	})
+}
