@@ -184,3 +184,20 @@ func BenchmarkDecodeInspect(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCgroupPathByID is the miss path for a cgroup not yet seen:
+// open_by_handle_at, readlink, close.
+func BenchmarkCgroupPathByID(b *testing.B) {
+	r := newResolver(b, Config{NoDocker: true})
+	fd := r.mountFD.Load()
+	ino, err := sensortest.Inode(r.mount)
+	if err != nil || fd < 0 {
+		b.Skipf("mount %s: fd %d, %v", r.mount, fd, err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := cgroupPathByID(int(fd), r.mount, r.root, ino); err != nil {
+			b.Skipf("open_by_handle_at: %v", err)
+		}
+	}
+}

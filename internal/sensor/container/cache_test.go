@@ -19,7 +19,7 @@ func bare(cfg Config) *Resolver {
 	return &Resolver{
 		cfg: cfg, cgroups: map[uint64]*cgroupEntry{}, containers: map[string]*containerEntry{},
 		drafts: map[string]*event.Container{}, images: map[string]string{}, parents: map[string]bool{},
-		pending: map[string]*fetch{}, closed: make(chan struct{}),
+		pending: map[string]*fetch{}, removed: map[string]time.Time{}, closed: make(chan struct{}),
 	}
 }
 
@@ -40,6 +40,9 @@ func TestPrune(t *testing.T) {
 	r.containers[fakeID(102)] = &containerEntry{at: now.Add(-2 * time.Second)}
 	r.drafts[fakeID(24)] = &event.Container{}
 	r.drafts[fakeID(200)] = &event.Container{}
+	r.cgroups[1] = &cgroupEntry{path: "/"}
+	r.cgroups[2] = &cgroupEntry{path: "/docker/" + fakeID(100), gone: now.Add(-2 * time.Minute)}
+	r.cgroups[3] = &cgroupEntry{path: "/docker/" + fakeID(101), gone: now.Add(-time.Second)}
 	r.pruneLocked(now)
 
 	if n := len(r.containers); n > 10 {
@@ -60,6 +63,29 @@ func TestPrune(t *testing.T) {
 	}
 	if _, ok := r.drafts[fakeID(200)]; !ok {
 		t.Error("draft of an unresolved container dropped")
+	}
+	if r.cgroups[1] == nil || r.cgroups[2] != nil || r.cgroups[3] == nil {
+		t.Errorf("cgroups after prune: live %v, gone long ago %v, gone just now %v", r.cgroups[1] != nil, r.cgroups[2] != nil, r.cgroups[3] != nil)
+	}
+
+	// Over the cgroup bound, vanished ones go first, then any.
+	r = bare(Config{MaxContainers: 1})
+	bound := r.maxCgroups()
+	for i := range bound + 10 {
+		e := &cgroupEntry{path: fmt.Sprint("/x", i)}
+		if i < 5 {
+			e.gone = now
+		}
+		r.cgroups[uint64(i)] = e
+	}
+	r.pruneLocked(now)
+	if len(r.cgroups) != bound {
+		t.Errorf("%d cgroups after prune, bound %d", len(r.cgroups), bound)
+	}
+	for i := range 5 {
+		if r.cgroups[uint64(i)] != nil {
+			t.Errorf("vanished cgroup %d kept while live ones were dropped", i)
+		}
 	}
 }
 
@@ -160,8 +186,19 @@ func TestCgroupPathByID(t *testing.T) {
 	if got != want {
 		t.Errorf("cgroupPathByID = %q, want %q", got, want)
 	}
-	if _, err := cgroupPathByID(int(fd), r.mount, r.root, 1<<62+5); err != errHandleGone {
-		t.Errorf("unknown id: %v, want errHandleGone", err)
+	// An id no cgroup has, 0, and the id of a control file.
+	procs, err := sensortest.Inode(r.mount + "/cgroup.procs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []uint64{1<<62 + 5, 0, procs} {
+		if _, err := cgroupPathByID(int(fd), r.mount, r.root, bad); err != errHandleGone {
+			t.Errorf("id %d: %v, want errHandleGone", bad, err)
+		}
+	}
+	r.Enrich(ctx, &event.Event{CgroupID: procs})
+	if r.noHandles.Load() {
+		t.Error("handles disabled by a bad id")
 	}
 }
 

@@ -117,7 +117,8 @@ func cgroupPathByID(mountFD int, mount, root string, id uint64) (string, error) 
 	binary.NativeEndian.PutUint64(b[:], id)
 	fd, err := unix.OpenByHandleAt(mountFD, unix.NewFileHandle(fileIDKernfs, b[:]), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 	if err != nil {
-		if errors.Is(err, unix.ESTALE) || errors.Is(err, unix.ENOENT) {
+		// ENOTDIR: the id is a file's (cgroup.procs...), not a cgroup's.
+		if errors.Is(err, unix.ESTALE) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			return "", errHandleGone
 		}
 		return "", fmt.Errorf("container: open_by_handle_at cgroup %d: %w", id, err)

@@ -132,7 +132,9 @@ type Resolver struct {
 	images     map[string]string           // image id → digest
 	parents    map[string]bool             // hierarchy paths holding container cgroups
 	pending    map[string]*fetch
+	removed    map[string]time.Time // destroyed while a lookup was in flight
 	lastWalk   time.Time
+	lastPrune  time.Time
 	isClosed   bool
 
 	walkMu sync.Mutex // one walk at a time
@@ -187,6 +189,7 @@ func New(ctx context.Context, cfg Config) (*Resolver, error) {
 		images:     map[string]string{},
 		parents:    map[string]bool{},
 		pending:    map[string]*fetch{},
+		removed:    map[string]time.Time{},
 		closed:     make(chan struct{}),
 	}
 	if r.mount == "" {
@@ -286,6 +289,10 @@ func (r *Resolver) Stats() Stats {
 // ev.Container for container ones. The Container is shared between events
 // of the same container: treat it as read-only.
 func (r *Resolver) Enrich(ctx context.Context, ev *event.Event) {
+	if ev.CgroupID == 0 {
+		r.unknown.Add(1) // no cgroup recorded (a replayed or synthetic event)
+		return
+	}
 	r.mu.RLock()
 	cg := r.cgroups[ev.CgroupID]
 	var ce *containerEntry
@@ -414,6 +421,10 @@ func (r *Resolver) startFetch(ident Identity) *fetch {
 			if old != nil {
 				e.destroyed = old.destroyed
 			}
+			if t, ok := r.removed[ident.ID]; ok {
+				e.destroyed = t
+				delete(r.removed, ident.ID)
+			}
 			e.used.Store(r.clock.Add(1))
 			r.containers[ident.ID] = e
 			r.pruneLocked(now)
@@ -503,13 +514,47 @@ func (r *Resolver) imageDigest(ctx context.Context, imageID string) string {
 	return dg
 }
 
-// pruneLocked drops what outlived Config.Linger, then, while the cache
-// is over Config.MaxContainers, the least recently used tenth.
+// maxCgroups bounds the cgroup cache: a dropped live entry costs one
+// file-handle lookup (or a walk) on its next event.
+func (r *Resolver) maxCgroups() int { return 8*r.cfg.MaxContainers + 4096 }
+
+// pruneLocked, at most once a second unless a cache is over its bound,
+// drops what outlived Config.Linger, then, while the container cache is
+// over Config.MaxContainers, the least recently used tenth, and while the
+// cgroup cache is over its bound, vanished cgroups first, then any.
 func (r *Resolver) pruneLocked(now time.Time) {
+	if now.Sub(r.lastPrune) < time.Second && len(r.containers) <= r.cfg.MaxContainers && len(r.cgroups) <= r.maxCgroups() {
+		return
+	}
+	r.lastPrune = now
+	for ino, e := range r.cgroups {
+		if !e.gone.IsZero() && now.Sub(e.gone) > r.cfg.Linger {
+			delete(r.cgroups, ino)
+		}
+	}
+	for ino, e := range r.cgroups {
+		if len(r.cgroups) <= r.maxCgroups() {
+			break
+		}
+		if !e.gone.IsZero() {
+			delete(r.cgroups, ino)
+		}
+	}
+	for ino := range r.cgroups {
+		if len(r.cgroups) <= r.maxCgroups() {
+			break
+		}
+		delete(r.cgroups, ino)
+	}
 	for id, e := range r.containers {
 		if !e.destroyed.IsZero() && now.Sub(e.destroyed) > r.cfg.Linger ||
 			e.c == nil && now.Sub(e.at) > r.cfg.NotFoundTTL {
 			delete(r.containers, id)
+		}
+	}
+	for id, t := range r.removed {
+		if now.Sub(t) > r.cfg.Linger {
+			delete(r.removed, id)
 		}
 	}
 	for id := range r.drafts {
@@ -548,7 +593,9 @@ func (r *Resolver) lookupCgroup(ctx context.Context, ino uint64) *cgroupEntry {
 			if e := r.cgroups[ino]; e != nil && e.path == path {
 				return e
 			}
-			return r.addCgroupLocked(ino, path)
+			e := r.addCgroupLocked(ino, path)
+			r.pruneLocked(time.Now())
+			return e
 		case errors.Is(err, errHandleGone):
 			// No live cgroup has the id: a walk cannot find it either.
 			r.mu.RLock()
@@ -733,6 +780,14 @@ func (r *Resolver) handle(ctx context.Context, ev *dockerEvent) {
 		}
 		if e != nil {
 			e.destroyed = now
+		} else if r.pending[id] != nil {
+			r.removed[id] = now
+		}
+		// Its cgroups are gone too; they go Config.Linger from now.
+		for _, cg := range r.cgroups {
+			if cg.ident.ID == id && cg.gone.IsZero() {
+				cg.gone = now
+			}
 		}
 		delete(r.drafts, id)
 		r.pruneLocked(now)
