@@ -78,7 +78,7 @@ func TestDetect(t *testing.T) {
 		{"ssn plain with keyword", "social security number: 536904399", []string{"us-ssn 536904399"}},
 		{"nino", "NI number AB123456C.", []string{"uk-nino AB123456C"}},
 		{"nino spaced", "NINO: JG 10 37 29 A", []string{"uk-nino JG 10 37 29 A"}},
-		{"steuer-id bzst example", "Steuer-ID 86095742719", []string{"de-steuer-id 86095742719"}},
+		{"steuer-id published example", "Steuer-ID 86095742719", []string{"de-steuer-id 86095742719"}},
 		{"steuer-id grouped", "Steuerliche IdNr: 47 036 892 816", []string{"de-steuer-id 47 036 892 816"}},
 		{"phone e164", "call +48601234567 now", []string{"phone +48601234567"}},
 		{"phone intl spaced", "Tel +44 20 7946 0958", []string{"phone +44 20 7946 0958"}},

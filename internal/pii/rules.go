@@ -53,7 +53,7 @@ func builtinRules() []*Rule {
 			Validation: "11 digits after a word such as Steuer-ID or IdNr, first not 0, one digit repeated two or three times in the first ten, ISO 7064 MOD 11,10 check digit",
 			Priority:   2, valid: validSteuerID},
 		rIPv4: {ID: "PAVE-PII-011", Name: "ipv4", Title: "IPv4 address", Category: CategoryPII, Severity: finding.Low,
-			Validation: "four dot-separated decimal octets 0-255 without leading zeros, not part of a longer dotted number; 0.0.0.0 and 255.255.255.255 skipped",
+			Validation: "four dot-separated decimal octets 0-255 without leading zeros, not part of a longer dotted number, not read as a version; unspecified, broadcast, loopback, documentation and metadata addresses skipped",
 			valid:      validIPv4},
 		{ID: "PAVE-PII-020", Name: "source-code", Title: "Large block of source code", Category: CategorySourceCode, Severity: finding.Medium,
 			Validation: "a run of lines that read as code (keywords, braces, semicolons, operators, indentation) at least the configured number of lines long"},
