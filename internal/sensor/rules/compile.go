@@ -84,8 +84,22 @@ var (
 	alwaysTrue  = compiled{p: func(*evctx) bool { return true }, types: allTypes}
 )
 
-// compile compiles n; neg is set under an odd number of nots.
-func (c *compiler) compile(n node, neg bool) compiled {
+// Where a sub-condition sits decides what an unanswerable comparison in
+// it does. A rule reads "what to catch and not exclusion and not
+// exclusion...": a not that is a conjunct of the rule's top-level and-chain
+// is an exclusion, and a comparison inside it that the engine cannot answer
+// is taken as false (the exclusion does not apply: the rule may alert more,
+// never less). Anywhere else such a comparison disables the rule.
+type place uint8
+
+const (
+	inChain     place = iota // the rule's top-level and-chain
+	inExclusion              // under a not of the chain (and no further not)
+	elsewhere
+)
+
+// compile compiles n at place at.
+func (c *compiler) compile(n node, at place) compiled {
 	if !c.spend(1) {
 		return alwaysFalse
 	}
@@ -94,7 +108,7 @@ func (c *compiler) compile(n node, neg bool) compiled {
 		ps := make([]pred, len(n.kids))
 		out := compiled{types: allTypes, pure: true}
 		for i, k := range n.kids {
-			ck := c.compile(k, neg)
+			ck := c.compile(k, at)
 			ps[i] = ck.p
 			out.types &= ck.types
 			out.pure = out.pure && ck.pure
@@ -102,10 +116,13 @@ func (c *compiler) compile(n node, neg bool) compiled {
 		out.p = andPred(ps)
 		return out
 	case orNode:
+		if at == inChain {
+			at = elsewhere
+		}
 		ps := make([]pred, len(n.kids))
 		out := compiled{pure: true}
 		for i, k := range n.kids {
-			ck := c.compile(k, neg)
+			ck := c.compile(k, at)
 			ps[i] = ck.p
 			out.types |= ck.types
 			out.pure = out.pure && ck.pure
@@ -113,7 +130,11 @@ func (c *compiler) compile(n node, neg bool) compiled {
 		out.p = orPred(ps)
 		return out
 	case notNode:
-		ck := c.compile(n.kid, !neg)
+		kidAt := elsewhere
+		if at == inChain {
+			kidAt = inExclusion
+		}
+		ck := c.compile(n.kid, kidAt)
 		p := ck.p
 		out := compiled{p: func(e *evctx) bool { return !p(e) }, types: allTypes, pure: ck.pure}
 		if ck.pure {
@@ -121,9 +142,9 @@ func (c *compiler) compile(n node, neg bool) compiled {
 		}
 		return out
 	case macroRef:
-		return c.macro(n.name, neg)
+		return c.macro(n.name, at)
 	case cmpNode:
-		return c.cmp(n, neg)
+		return c.cmp(n, at)
 	}
 	c.fail("internal: unknown node %T", n)
 	return alwaysFalse
@@ -165,7 +186,7 @@ func orPred(ps []pred) pred {
 	}
 }
 
-func (c *compiler) macro(name string, neg bool) compiled {
+func (c *compiler) macro(name string, at place) compiled {
 	m, ok := c.macros[name]
 	if !ok {
 		c.fail("undefined macro %s", name)
@@ -188,7 +209,7 @@ func (c *compiler) macro(name string, neg bool) compiled {
 		return alwaysFalse
 	}
 	c.stack = append(c.stack, name)
-	out := c.compile(m.ast, neg)
+	out := c.compile(m.ast, at)
 	c.stack = c.stack[:len(c.stack)-1]
 	return out
 }
@@ -218,7 +239,7 @@ func (c *compiler) expand(vs []value, depth int, seen map[string]bool) []value {
 }
 
 // cmp compiles one comparison.
-func (c *compiler) cmp(n cmpNode, neg bool) compiled {
+func (c *compiler) cmp(n cmpNode, at place) compiled {
 	name := n.field
 	if n.hasArg {
 		name += "[" + n.arg + "]"
@@ -227,7 +248,7 @@ func (c *compiler) cmp(n cmpNode, neg bool) compiled {
 	if err != nil {
 		var ue *unsupportedError
 		if errors.As(err, &ue) {
-			return c.unsupported(ue.Error(), neg)
+			return c.unsupported(ue.Error(), at)
 		}
 		c.fail("%s: %v", name, err)
 		return alwaysFalse
@@ -241,7 +262,7 @@ func (c *compiler) cmp(n cmpNode, neg bool) compiled {
 		lits[i] = v.text
 		if f.literal != nil {
 			if why := f.literal(v.text); why != "" {
-				return c.unsupported(name+": "+why, neg)
+				return c.unsupported(name+": "+why, at)
 			}
 		}
 	}
@@ -250,7 +271,7 @@ func (c *compiler) cmp(n cmpNode, neg bool) compiled {
 			return out
 		}
 	}
-	if n.field == "proc.name" && !neg && (n.op == "=" || n.op == "==" || n.op == "in") {
+	if n.field == "proc.name" && at != inExclusion && (n.op == "=" || n.op == "==" || n.op == "in") {
 		c.procNames = append(c.procNames, lits...)
 	}
 	p, err := buildPred(f, n.op, lits)
@@ -261,11 +282,10 @@ func (c *compiler) cmp(n cmpNode, neg bool) compiled {
 	return compiled{p: p, types: allTypes}
 }
 
-// unsupported handles a comparison the engine cannot answer. Where it can
-// only narrow an exception (under a not), it is taken as false, so the
-// rule may alert more, never less; elsewhere the rule is disabled.
-func (c *compiler) unsupported(why string, neg bool) compiled {
-	if neg {
+// unsupported handles a comparison the engine cannot answer: taken as
+// false inside an exclusion, else the rule is disabled (see place).
+func (c *compiler) unsupported(why string, at place) compiled {
+	if at == inExclusion {
 		c.note("%s (taken as false in an exclusion)", why)
 		return alwaysFalse
 	}
@@ -389,6 +409,9 @@ func strMatcher(op string, lits []string) (func(string) bool, error) {
 		}
 		return func(s string) bool { return strings.HasPrefix(s, string(b)) }, nil
 	case "glob":
+		if m := simpleGlob(lit); m != nil {
+			return m, nil
+		}
 		return func(s string) bool { return glob(lit, s) }, nil
 	case "iglob":
 		l := strings.ToLower(lit)
@@ -523,6 +546,25 @@ func addrPred(f fieldDef, op string, lits []string) (pred, error) {
 		return func(e *evctx) bool { as, ok := f.addrs(e); return ok && !in(as) }, nil
 	}
 	return nil, errors.New("operator not supported for a network field")
+}
+
+// simpleGlob turns a pattern whose only metacharacters are a leading or
+// trailing * into a plain string test; nil for other patterns.
+func simpleGlob(p string) func(string) bool {
+	core := strings.TrimSuffix(strings.TrimPrefix(p, "*"), "*")
+	if strings.ContainsAny(core, "*?[\\") {
+		return nil
+	}
+	lead, trail := strings.HasPrefix(p, "*"), len(p) > 1 && strings.HasSuffix(p, "*")
+	switch {
+	case lead && trail:
+		return func(s string) bool { return strings.Contains(s, core) }
+	case lead:
+		return func(s string) bool { return strings.HasSuffix(s, core) }
+	case trail:
+		return func(s string) bool { return strings.HasPrefix(s, core) }
+	}
+	return func(s string) bool { return s == core }
 }
 
 // glob matches s against pattern with *, ? and [...] classes; * also

@@ -158,7 +158,7 @@ func compileCondition(c *compiler, d *ruleDef, reasons *[]string) *compiledRule 
 	if ex != nil {
 		ast = andNode{[]node{ast, notNode{ex}}}
 	}
-	cc := c.compile(ast, false)
+	cc := c.compile(ast, inChain)
 	*reasons = append(*reasons, c.reasons...)
 	if cc.types == 0 && len(c.reasons) == 0 {
 		if len(c.noTypes) > 0 {
@@ -281,7 +281,7 @@ func bitIndex(b typeSet) int {
 
 func (e *Engine) finding(r *compiledRule) finding.Finding {
 	ev := e.cx.ev
-	rendered := maskEvidence(renderOutput(r.out, &e.cx))
+	rendered := renderOutput(r.out, &e.cx)
 	msg, _, _ := strings.Cut(rendered, " | ")
 	f := finding.Finding{
 		Rule:     r.meta,
@@ -324,6 +324,16 @@ type outPart struct {
 	lit   string
 	field *fieldDef // nil for literal text or a field the engine lacks
 	name  string
+	// mask is set for fields that may carry secrets (command lines,
+	// arguments): their values are masked before they reach the output.
+	mask bool
+}
+
+// maskedFields are the fields whose values may hold secrets typed on a
+// command line.
+var maskedFields = map[string]bool{
+	"proc.cmdline": true, "proc.args": true, "proc.exe": true, "evt.args": true,
+	"evt.arg.args": true, "proc.pcmdline": true, "evt.arg[2]": true,
 }
 
 // parseOutput splits an output template into text and %field references.
@@ -363,7 +373,7 @@ func parseOutput(s string) ([]outPart, error) {
 			lit.Reset()
 		}
 		full := s[i+1 : j]
-		p := outPart{name: full}
+		p := outPart{name: full, mask: maskedFields[full]}
 		if f, err := lookupField(name, arg, hasArg); err == nil {
 			p.field = &f
 		}
@@ -386,8 +396,11 @@ func renderOutput(parts []outPart, c *evctx) string {
 			b.WriteString("<NA>")
 		default:
 			v, ok := p.field.render(c)
-			if !ok {
+			switch {
+			case !ok:
 				v = "<NA>"
+			case p.mask:
+				v = maskEvidence(v)
 			}
 			b.WriteString(v)
 		}

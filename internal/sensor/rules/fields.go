@@ -18,10 +18,12 @@ type evctx struct {
 
 	cmdDone       bool
 	args, cmdline string
+	anames        []string // proc.aname, built on first use
+	anamesDone    bool
 }
 
 func (c *evctx) reset(ev *event.Event, num uint64) {
-	*c = evctx{ev: ev, bit: typeBit(ev.Type), num: num}
+	*c = evctx{ev: ev, bit: typeBit(ev.Type), num: num, anames: c.anames[:0]}
 }
 
 func (c *evctx) cmd() {
@@ -235,11 +237,13 @@ var procFields = map[string]fieldDef{
 		if len(a) == 0 {
 			return nil, false
 		}
-		out := make([]string, len(a))
-		for i := range a {
-			out[i] = ancestorName(a[i])
+		if !c.anamesDone {
+			c.anamesDone = true
+			for i := range a {
+				c.anames = append(c.anames, ancestorName(a[i]))
+			}
 		}
-		return out, true
+		return c.anames, true
 	}},
 	"proc.is_exe_from_memfd": strField(func(c *evctx) (string, bool) { return boolStr(fromMemfd(c.ev)), true }),
 	"thread.cap_effective":   strField(func(c *evctx) (string, bool) { return capNames(c.ev.Proc.CapEffective), true }),
@@ -290,7 +294,7 @@ func userName(c *evctx) (string, bool) {
 }
 
 func userLiteral(v string) string {
-	if v == "root" || v == "" {
+	if v == "root" || v == "" || v == "<NA>" || v == "N/A" {
 		return ""
 	}
 	if _, err := strconv.ParseUint(v, 10, 32); err == nil {

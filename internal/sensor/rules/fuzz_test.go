@@ -49,7 +49,7 @@ func FuzzParseCondition(f *testing.F) {
 		}
 		c := &compiler{lists: map[string][]value{"l": {{text: "sh"}}}, macros: map[string]*macroDef{"m": {cond: "proc.name = sh"}}}
 		c.begin()
-		cc := c.compile(n, false)
+		cc := c.compile(n, inChain)
 		if cc.p == nil {
 			t.Fatal("nil predicate")
 		}

@@ -222,6 +222,12 @@ func TestExclusionNotes(t *testing.T) {
 	if !fires(e, execEv("sh")) {
 		t.Error("rule with an unanswerable exclusion did not fire")
 	}
+	// A not that is not an exclusion of the rule (here under an or, used
+	// to test that a value is present) gives no licence to guess.
+	_, rep = fromYAML(t, oneRule("evt.type = execve and (proc.name = x or not proc.pcmdline in (a))"))
+	if status(rep, "r").Enabled {
+		t.Error("a negated unsupported field under an or did not disable the rule")
+	}
 	// not not X puts X back in a positive position.
 	_, rep = fromYAML(t, oneRule("evt.type = execve and not not proc.pcmdline contains java"))
 	if status(rep, "r").Enabled {

@@ -14,17 +14,24 @@ import (
 // take on command lines (--password=..., TOKEN=..., user:pass@host,
 // Authorization: Bearer ...).
 
-var cmdlineSecrets = []*regexp.Regexp{
-	// --password x, --password=x, -token=x, --api-key x (the value is group 1)
-	regexp.MustCompile(`(?i)(?:^|[\s"'])--?[a-z0-9_.-]*(?:passw(?:or)?d|passwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth)[a-z0-9_.-]*(?:=|\s+)([^\s"'|]+)`),
+// cmdlineSecrets find secret values (group 1); a pattern only runs when
+// the lower-cased text holds one of its keywords.
+var cmdlineSecrets = []struct {
+	keywords []string
+	re       *regexp.Regexp
+}{
+	// --password x, --password=x, -token=x, --api-key x
+	{[]string{"pass", "secret", "token", "key", "credential", "auth"},
+		regexp.MustCompile(`(?i)(?:^|[\s"'])--?[a-z0-9_.-]*(?:passw(?:or)?d|passwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth)[a-z0-9_.-]*(?:=|\s+)([^\s"'|]+)`)},
 	// NAME=value with a secret-ish name
-	regexp.MustCompile(`(?i)\b[a-z0-9_]*(?:password|passwd|secret|token|api_?key|access_?key|private_?key|credentials?)[a-z0-9_]*=([^\s"'|]+)`),
+	{[]string{"pass", "secret", "token", "key", "credential"},
+		regexp.MustCompile(`(?i)\b[a-z0-9_]*(?:password|passwd|secret|token|api_?key|access_?key|private_?key|credentials?)[a-z0-9_]*=([^\s"'|]+)`)},
 	// scheme://user:password@host
-	regexp.MustCompile(`://[^/\s:@]+:([^/\s@]+)@`),
+	{[]string{"://"}, regexp.MustCompile(`://[^/\s:@]+:([^/\s@]+)@`)},
 	// Authorization: Bearer x / Basic x
-	regexp.MustCompile(`(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,})`),
+	{[]string{"bearer", "basic"}, regexp.MustCompile(`(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,})`)},
 	// mysql-style -pPASSWORD
-	regexp.MustCompile(`(?:^|\s)(?:mysql|mysqldump|mariadb)\b[^|]*?\s-p([^\s"'|]{3,})`),
+	{[]string{"mysql", "mariadb"}, regexp.MustCompile(`(?:^|\s)(?:mysql|mysqldump|mariadb)\b[^|]*?\s-p([^\s"'|]{3,})`)},
 }
 
 // maskEvidence hides secrets in s.
@@ -34,8 +41,12 @@ func maskEvidence(s string) string {
 	for _, m := range secret.Default().Scan([]byte(s)) {
 		spans = append(spans, span{m.Start, m.End})
 	}
-	for _, re := range cmdlineSecrets {
-		for _, loc := range re.FindAllStringSubmatchIndex(s, -1) {
+	lower := strings.ToLower(s)
+	for _, p := range cmdlineSecrets {
+		if !slices.ContainsFunc(p.keywords, func(k string) bool { return strings.Contains(lower, k) }) {
+			continue
+		}
+		for _, loc := range p.re.FindAllStringSubmatchIndex(s, -1) {
 			if len(loc) >= 4 && loc[2] >= 0 {
 				spans = append(spans, span{loc[2], loc[3]})
 			}

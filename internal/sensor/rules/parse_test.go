@@ -138,10 +138,20 @@ func TestGlob(t *testing.T) {
 		{"a*b*c", "aXbYbZc", true},
 		{"[", "[", true},
 		{`\*`, "*", true},
+		{"*entrypoi*", "docker-entrypoi", true},
+		{"*entrypoi*", "entrypoint", true},
+		{"*entrypoi*", "sh", false},
+		{"/etc/*", "/etc/x", true},
+		{"/etc/*", "/etcx", false},
+		{"abc", "abc", true},
+		{"abc", "abcd", false},
 	}
 	for _, tc := range tests {
 		if got := glob(tc.pat, tc.s); got != tc.want {
 			t.Errorf("glob(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
+		}
+		if m := simpleGlob(tc.pat); m != nil && m(tc.s) != tc.want {
+			t.Errorf("simpleGlob(%q)(%q) = %v, want %v", tc.pat, tc.s, m(tc.s), tc.want)
 		}
 	}
 }
