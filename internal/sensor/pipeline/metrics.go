@@ -28,6 +28,7 @@ type Metrics struct {
 	actions      map[string]uint64
 	waits        map[string]uint64
 	enrichMisses uint64
+	heldConts    uint64
 	filteredHost uint64
 	writtenLines uint64
 	last         time.Time
@@ -80,6 +81,12 @@ func (m *Metrics) queueWait(stage string) {
 	m.mu.Unlock()
 }
 
+func (m *Metrics) held() {
+	m.mu.Lock()
+	m.heldConts++
+	m.mu.Unlock()
+}
+
 func (m *Metrics) filtered() {
 	m.mu.Lock()
 	m.filteredHost++
@@ -110,7 +117,7 @@ func (m *Metrics) summary(start, end time.Time) *Summary {
 	s := &Summary{Start: start, End: end, Last: m.last,
 		Received: nonNil(st.Received), Dropped: nonNil(st.Dropped),
 		Filtered: st.Filtered + m.filteredHost, Events: maps.Clone(m.events), Written: m.writtenLines,
-		EnrichMisses: m.enrichMisses, Findings: map[string]uint64{}, QueueWaits: maps.Clone(m.waits)}
+		EnrichMisses: m.enrichMisses, EnrichHolds: m.heldConts, Findings: map[string]uint64{}, QueueWaits: maps.Clone(m.waits)}
 	for _, n := range s.Dropped {
 		s.DroppedTotal += n
 	}
@@ -151,7 +158,7 @@ func (m *Metrics) WriteText(w io.Writer) error {
 	findings := maps.Clone(m.findings)
 	actions := maps.Clone(m.actions)
 	waits := maps.Clone(m.waits)
-	misses, filtered, written := m.enrichMisses, m.filteredHost+st.Filtered, m.writtenLines
+	misses, held, filtered, written := m.enrichMisses, m.heldConts, m.filteredHost+st.Filtered, m.writtenLines
 	m.mu.Unlock()
 
 	bw := bufio.NewWriter(w)
@@ -173,6 +180,8 @@ func (m *Metrics) WriteText(w io.Writer) error {
 	fmt.Fprintf(bw, "pave_sensor_events_written_total %d\n", written)
 	header(bw, "pave_sensor_enrichment_misses_total", "Container events whose container could not be resolved.", "counter")
 	fmt.Fprintf(bw, "pave_sensor_enrichment_misses_total %d\n", misses)
+	header(bw, "pave_sensor_enrichment_holds_total", "Times a container's events were held back until enrichment resolved it.", "counter")
+	fmt.Fprintf(bw, "pave_sensor_enrichment_holds_total %d\n", held)
 
 	header(bw, "pave_sensor_findings_total", "Findings, by rule and severity.", "counter")
 	keys := slices.SortedFunc(maps.Keys(findings), func(a, b ruleSeverity) int {

@@ -45,6 +45,13 @@ type Config struct {
 	// Kill kills a process (KillProcess, when --enforce is on); nil
 	// records the action as "none".
 	Kill func(ev *event.Event) error
+	// HoldUnresolved is how long events of a container that enrichment
+	// does not know yet are held back (in order, per container) waiting
+	// for it to resolve: a new container's first events come before the
+	// runtime has answered, and the first use of each file is reported
+	// once per container. Default 2s when there is an Enricher; negative
+	// turns holding off. Events of other containers flow meanwhile.
+	HoldUnresolved time.Duration
 	// Metrics, when set, is updated as events flow (serve it with
 	// Metrics.ServeHTTP); Run makes its own otherwise.
 	Metrics *Metrics
@@ -191,17 +198,7 @@ func process(ctx context.Context, cfg Config, in <-chan *event.Event, out chan<-
 			out <- it
 		}
 	}
-	for ev := range in {
-		if cfg.ContainersOnly && ev.Host {
-			m.filtered()
-			continue
-		}
-		if cfg.Enricher != nil {
-			cfg.Enricher.Enrich(ctx, ev)
-		}
-		if cfg.Redactor != nil && ev.Type == event.Exec {
-			cfg.Redactor.Redact(ev)
-		}
+	analyze := func(ev *event.Event) {
 		m.event(ev)
 		var lines []*Line
 		for _, a := range cfg.Analyzers {
@@ -220,6 +217,31 @@ func process(ctx context.Context, cfg Config, in <-chan *event.Event, out chan<-
 		send(item{ev: ev})
 		for _, l := range lines {
 			send(item{line: l})
+		}
+	}
+	h := newHolder(cfg, m, analyze)
+	tick := time.NewTicker(holdRetry)
+	defer tick.Stop()
+	for {
+		select {
+		case ev, ok := <-in:
+			if !ok {
+				h.releaseAll(ctx)
+				return
+			}
+			if cfg.ContainersOnly && ev.Host {
+				m.filtered()
+				continue
+			}
+			if cfg.Enricher != nil {
+				cfg.Enricher.Enrich(ctx, ev)
+			}
+			if cfg.Redactor != nil && ev.Type == event.Exec {
+				cfg.Redactor.Redact(ev)
+			}
+			h.add(ev)
+		case <-tick.C:
+			h.retry(ctx, cfg.Now())
 		}
 	}
 }

@@ -76,6 +76,9 @@ type Summary struct {
 	Written uint64 `json:"written"`
 	// EnrichMisses counts container events enrichment could not resolve.
 	EnrichMisses uint64 `json:"enrichMisses"`
+	// EnrichHolds counts the times a container's events were held back
+	// until enrichment resolved the container (Config.HoldUnresolved).
+	EnrichHolds uint64 `json:"enrichHolds,omitempty"`
 	// Findings counts findings by rule ID, Severities by severity.
 	Findings   map[string]uint64 `json:"findings"`
 	Severities map[string]uint64 `json:"severities,omitempty"`
