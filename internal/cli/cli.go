@@ -53,8 +53,10 @@ func commands() []command {
 	return []command{
 		{"scan", "scan an image or directory: packages, vulnerabilities, misconfigurations, secrets", runScan},
 		{"db", "build, verify, inspect and update the signed vulnerability database", runDB},
+		{"gateway", "AI egress gateway: inspect, redact, block and audit traffic to AI vendors", runGateway},
 		{"rules", "list every check rule with its severity and the controls it maps to", runRules},
 		{"sbom", "list every package in an image or directory (table, JSON, CycloneDX, SPDX)", runSBOM},
+		{"sensor", "watch running containers with eBPF: rules, drift, in-use evidence, enforcement", runSensor},
 		{"version", "print pave's version", runVersion},
 	}
 }
