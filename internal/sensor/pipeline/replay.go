@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,7 +48,7 @@ type Replay struct {
 
 var _ event.Source = (*Replay)(nil)
 
-// OpenReplay opens a recording file.
+// OpenReplay opens a recording file, plain or gzip-compressed.
 func OpenReplay(path string) (*Replay, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -62,7 +63,18 @@ func OpenReplay(path string) (*Replay, error) {
 		f.Close()
 		return nil, fmt.Errorf("pipeline: replay %s: is a directory: %w", path, ErrMalformed)
 	}
-	r := NewReplay(f, path)
+	// A recording may be gzip-compressed (pave sensor --output - | gzip).
+	br := bufio.NewReaderSize(f, 64<<10)
+	var src io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("pipeline: replay %s: %w: %w", path, ErrMalformed, err)
+		}
+		src = zr
+	}
+	r := NewReplay(src, path)
 	r.c = f
 	return r, nil
 }
