@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -172,6 +173,49 @@ func TestFindingsOrder(t *testing.T) {
 	want := []string{"CVE-5", "CVE-2", "CVE-6", "CVE-3", "CVE-4", "CVE-1"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+// TestFindingsInUse: with runtime evidence, the IN USE column appears and
+// in-use vulnerabilities lead within their severity, ahead of KEV.
+func TestFindingsInUse(t *testing.T) {
+	yes, no := true, false
+	v := func(id string, sev finding.Severity, kev bool, inUse *bool) finding.Finding {
+		return finding.Finding{Rule: finding.Rule{ID: id, Kind: finding.Vulnerability}, Severity: sev,
+			Package: &inventory.Package{Name: "p", Version: "1"}, Signals: finding.Signals{KEV: kev, InUse: inUse}}
+	}
+	s := &report.Scan{Findings: []finding.Finding{
+		v("CVE-1", finding.High, true, &no),
+		v("CVE-2", finding.High, false, &yes),
+		v("CVE-3", finding.Critical, false, &no),
+		v("CVE-4", finding.Low, false, &yes),
+	}}
+	out := string(write(t, s, Options{Mode: Findings}))
+	lines := strings.Split(out, "\n")
+	if f := strings.Fields(lines[0]); !slices.Contains(f, "IN") || !slices.Contains(f, "USE") {
+		t.Fatalf("no IN USE column:\n%s", out)
+	}
+	var got []string
+	for _, l := range lines[1:] {
+		if f := strings.Fields(l); len(f) > 1 && strings.HasPrefix(f[1], "CVE-") {
+			used := "no"
+			if slices.Contains(f, "yes") {
+				used = "yes"
+			}
+			got = append(got, f[1]+" "+used)
+		}
+	}
+	want := []string{"CVE-3 no", "CVE-2 yes", "CVE-1 no", "CVE-4 yes"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("order and column (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(out, "; 0 fixable, 1 known exploited, 2 in use\n") {
+		t.Errorf("count line lacks the in-use count:\n%s", out)
+	}
+	// Without evidence the column is absent.
+	s.Findings = []finding.Finding{v("CVE-9", finding.High, false, nil)}
+	if out := string(write(t, s, Options{Mode: Findings})); strings.Contains(out, "IN USE") || strings.Contains(out, "in use") {
+		t.Errorf("IN USE shown without evidence:\n%s", out)
 	}
 }
 
