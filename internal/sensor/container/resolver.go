@@ -668,6 +668,10 @@ func (r *Resolver) walkLocked(ctx context.Context) error {
 		}
 	}
 	r.lastWalk = now
+	if errors.Is(err, errWalkBudget) {
+		r.cfg.Logger.Warn("container: cgroup hierarchy larger than the walk budget; the rest resolves by handle", "dirs", len(dirs))
+		return nil
+	}
 	return err
 }
 

@@ -239,6 +239,13 @@ func WaitGone(ctx context.Context, id string) error {
 	}
 }
 
+// Exec runs a command in a running container (docker exec) and returns
+// its trimmed standard output; the error carries standard error and the
+// exit status.
+func Exec(ctx context.Context, id string, cmd ...string) (string, error) {
+	return Docker(ctx, append([]string{"exec", id}, cmd...)...)
+}
+
 // PID is the host pid of a running container's init process.
 func PID(t testing.TB, ctx context.Context, id string) int {
 	t.Helper()

@@ -58,6 +58,13 @@ func TestRunContainerCgroup(t *testing.T) {
 	if ino != want || ino == 0 {
 		t.Errorf("CgroupID = %d, want inode %d of %s", ino, want, dir)
 	}
+	out, err := Exec(ctx, id, "/bin/sh", "-c", "echo $((6*7)); cat /proc/self/cgroup")
+	if err != nil || !strings.HasPrefix(out, "42\n") || !strings.Contains(out, id) {
+		t.Errorf("Exec = %q, %v; want 42 and the container's cgroup", out, err)
+	}
+	if _, err := Exec(ctx, id, "/bin/sh", "-c", "exit 4"); err == nil || !strings.Contains(err.Error(), "exit status 4") {
+		t.Errorf("Exec of a failing command: %v", err)
+	}
 	label, err := Docker(ctx, "container", "inspect", "--format", `{{index .Config.Labels "pave.test"}}`, id)
 	if err != nil || label != "sensortest" {
 		t.Errorf("label = %q, %v; want sensortest", label, err)
