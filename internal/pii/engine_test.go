@@ -89,6 +89,9 @@ func TestDetect(t *testing.T) {
 		{"phone german with keyword", "Telefon: 030 12345678", []string{"phone 030 12345678"}},
 		{"ipv4", "connect to 10.20.30.40:5432", []string{"ipv4 10.20.30.40"}},
 		{"ipv4 cidr", "allow 192.168.1.0/24", []string{"ipv4 192.168.1.0"}},
+		{"ipv6", "server 2a00:1450:4001:82b::200e responded", []string{"ipv6 2a00:1450:4001:82b::200e"}},
+		{"ipv6 zone", "ping fe80::1ff:fe23:4567:890a%eth0", []string{"ipv6 fe80::1ff:fe23:4567:890a"}},
+		{"ipv6 in brackets with port", "http://[2606:4700:4700::1111]:443/", []string{"ipv6 2606:4700:4700::1111"}},
 		{"several", "a@corp.pl, 4242424242424242 and PL61109010140000071219812874",
 			[]string{"email a@corp.pl", "card 4242424242424242", "iban PL61109010140000071219812874"}},
 		// A PESEL after "tel": both fit; the checksum-validated one wins.
@@ -133,6 +136,8 @@ func TestNearMisses(t *testing.T) {
 		"Steuer-ID 11111111111",
 		// IP look-alikes
 		"1.2.3.4.5", "256.1.1.1", "10.0.0.01", "0.0.0.0", "255.255.255.255", "OID 1.2.840.113549.1.1.11",
+		"12:30:45", "std::vector<int>", "(a::b)", "dead::beef", "00:1a:2b:3c:4d:5e", "::1", "2001:db8::1",
+		"::ffff:10.0.0.1", "key: 2024", "fd00:ec2::254", "x:=1234", "Foo::bar::1234",
 	} {
 		if got := found(t, e, in); len(got) > 0 {
 			t.Errorf("Scan(%q) = %q, want nothing", in, got)

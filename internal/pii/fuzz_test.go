@@ -112,6 +112,11 @@ func FuzzValidators(f *testing.F) {
 		if got, want := validIPv4(v), refIPv4(s); got != want {
 			t.Fatalf("validIPv4(%q) = %v, reference %v", s, got, want)
 		}
+		if validIPv6(v) {
+			if a, err := netip.ParseAddr(s); err != nil || !a.Is6() {
+				t.Fatalf("validIPv6(%q) but net/netip: %v", s, err)
+			}
+		}
 		if validEmail(v) {
 			if _, err := mail.ParseAddress(s); err != nil {
 				t.Fatalf("validEmail(%q) but net/mail: %v", s, err)

@@ -23,6 +23,9 @@ func maskFor(r *Rule, v []byte) string {
 	case "ipv4":
 		first, _, _ := bytes.Cut(v, []byte("."))
 		return string(first) + ".*.*.*"
+	case "ipv6":
+		first, _, _ := bytes.Cut(v, []byte(":"))
+		return string(first) + ":*:*"
 	case "phone":
 		return maskTail(v, 2)
 	case "pesel", "nip", "regon", "us-ssn", "uk-nino", "de-steuer-id":

@@ -15,6 +15,7 @@ const (
 	rNINO
 	rSteuerID
 	rIPv4
+	rIPv6
 	numBuiltin
 )
 
@@ -55,6 +56,9 @@ func builtinRules() []*Rule {
 		rIPv4: {ID: "PAVE-PII-011", Name: "ipv4", Title: "IPv4 address", Category: CategoryPII, Severity: finding.Low,
 			Validation: "four dot-separated decimal octets 0-255 without leading zeros, not part of a longer dotted number, not read as a version; unspecified, broadcast, loopback, documentation and metadata addresses skipped",
 			valid:      validIPv4},
+		rIPv6: {ID: "PAVE-PII-012", Name: "ipv6", Title: "IPv6 address", Category: CategoryPII, Severity: finding.Low,
+			Validation: "colon-separated hex groups that net/netip parses as IPv6, at least five hex digits with one decimal digit among them, at word boundaries; unspecified, loopback, IPv4-mapped, documentation (2001:db8::/32) and metadata addresses skipped",
+			valid:      validIPv6},
 		{ID: "PAVE-PII-020", Name: "source-code", Title: "Large block of source code", Category: CategorySourceCode, Severity: finding.Medium,
 			Validation: "a run of lines that read as code (keywords, braces, semicolons, operators, indentation) at least the configured number of lines long"},
 	}

@@ -2,6 +2,7 @@ package pii
 
 import (
 	"bytes"
+	"net/netip"
 
 	"github.com/pavesec/pave/internal/finding"
 )
@@ -14,6 +15,7 @@ const (
 	cUpper
 	cAt
 	cParen
+	cColon
 )
 
 func byteClasses() [256]uint8 {
@@ -30,6 +32,8 @@ func byteClasses() [256]uint8 {
 			t[c] = cAt
 		case c == '(':
 			t[c] = cParen
+		case c == ':':
+			t[c] = cColon
 		}
 	}
 	return t
@@ -107,6 +111,8 @@ func (e *Engine) scanBuiltin(b []byte, out *[]Match) {
 			i = e.email(b, i, out)
 		case cParen:
 			i = e.parenPhone(b, i, out)
+		case cColon:
+			i = e.ipv6(b, i, out)
 		}
 	}
 }
@@ -701,4 +707,63 @@ func versionBefore(b []byte, start int) bool {
 		return true
 	}
 	return keywordBefore(b, start, versionWords) && i > 0 && isLetter(b[i-1])
+}
+
+func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// ipv6 handles a ':' at i between hex digits or colons: the run of hex
+// digits and colons around it, at word boundaries, is an IPv6 address
+// if net/netip says so. It returns where scanning resumes.
+func (e *Engine) ipv6(b []byte, i int, out *[]Match) int {
+	n := len(b)
+	if e.brule[rIPv6] == nil || i+1 >= n || !(isHex(b[i+1]) || b[i+1] == ':') {
+		return i + 1
+	}
+	s := i
+	for s > 0 && i-s < 40 && (isHex(b[s-1]) || b[s-1] == ':') {
+		s--
+	}
+	t := i + 1
+	for t < n && t-s < 40 && (isHex(b[t]) || b[t] == ':') {
+		t++
+	}
+	for t > i+1 && b[t-1] == ':' && !(t >= 2 && b[t-2] == ':') {
+		t-- // a colon ending a sentence or a key ("addr 2001:db8::1: ok")
+	}
+	if s > 0 && (e.word(b[s-1]) || b[s-1] == '.') || e.glued(b, t) && b[t] != '/' && b[t] != '%' || !validIPv6(b[s:t]) {
+		return t
+	}
+	e.add(out, rIPv6, s, t)
+	return t
+}
+
+// validIPv6 accepts what net/netip parses as a plain IPv6 address with
+// at least five hex digits, one of them decimal (not "dead::beef", not
+// "a::b" in C++), and not unspecified, loopback, IPv4-mapped, in the
+// documentation prefix 2001:db8::/32 or the cloud metadata address
+// fd00:ec2::254.
+func validIPv6(v []byte) bool {
+	hex, dec, colons := 0, 0, 0
+	for _, c := range v {
+		switch {
+		case c == ':':
+			colons++
+		case isDigit(c):
+			dec++
+			hex++
+		case isHex(c):
+			hex++
+		default:
+			return false
+		}
+	}
+	if colons < 2 || hex < 5 || dec == 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(string(v))
+	if err != nil || !a.Is6() || a.Is4In6() || a.IsUnspecified() || a.IsLoopback() || string(v) == "fd00:ec2::254" {
+		return false
+	}
+	x := a.As16()
+	return !(x[0] == 0x20 && x[1] == 0x01 && x[2] == 0x0d && x[3] == 0xb8)
 }
