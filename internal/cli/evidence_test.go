@@ -65,9 +65,6 @@ func golden(t *testing.T, name, got string) {
 // exactly some packages: those packages' findings are in use and first
 // within their severity, every other finding with a package is not.
 func TestRuntimeEvidence(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a database and scans the sample image")
-	}
 	db := evidenceDB(t)
 	evidence := filepath.Join("testdata", "evidence", "sample.json")
 
@@ -108,9 +105,6 @@ func TestRuntimeEvidence(t *testing.T) {
 }
 
 func TestRuntimeEvidenceErrors(t *testing.T) {
-	if testing.Short() {
-		t.Skip("scans the sample image")
-	}
 	dir := t.TempDir()
 	write := func(name, s string) string {
 		p := filepath.Join(dir, name)
