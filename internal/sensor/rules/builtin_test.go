@@ -235,3 +235,27 @@ func TestFinding(t *testing.T) {
 		t.Errorf("fingerprint %q remediation %q controls %v", f.Fingerprint, f.Rule.Remediation, f.Rule.Controls)
 	}
 }
+
+// TestMemfdTwin: the sensor reports an exec from a memfd as an Exec then a
+// MemfdExec twin; together they fire each rule once, the memfd rule on the
+// twin.
+func TestMemfdTwin(t *testing.T) {
+	e := builtinEngine(t)
+	ex := execEv("sh", args("-c", "id"), exe("/dev/fd/3"), parents("nginx"))
+	twin := *ex
+	twin.Type = event.MemfdExec
+	twin.File = &event.File{Path: "/memfd:x (deleted)"}
+	if diff := cmp.Diff([]string{"PAVE-RT-002"}, firedIDs(e, ex)); diff != "" {
+		t.Errorf("exec (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"PAVE-RT-018"}, firedIDs(e, &twin)); diff != "" {
+		t.Errorf("twin (-want +got):\n%s", diff)
+	}
+	// A MemfdExec that follows no exec of its own (a lost event) stands
+	// alone and fires everything an execve would.
+	lone := twin
+	lone.Proc.PID = 999
+	if diff := cmp.Diff([]string{"PAVE-RT-002", "PAVE-RT-018"}, firedIDs(e, &lone)); diff != "" {
+		t.Errorf("lone twin (-want +got):\n%s", diff)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pavesec/pave/internal/check"
 	"github.com/pavesec/pave/internal/finding"
@@ -47,6 +48,31 @@ type Engine struct {
 	names   []string        // EnforcedExecNames
 	cx      evctx
 	num     uint64
+	exec    execMemo
+}
+
+// execMemo remembers the rules the last exec fired. The sensor follows an
+// exec from a memfd with a MemfdExec twin of the same exec; Falco rules
+// see one execve, so the twin only reports rules the exec itself did not
+// (those that need proc.is_exe_from_memfd).
+type execMemo struct {
+	pid   uint32
+	time  time.Time
+	valid bool
+	fired []bool // by compiledRule.idx
+	idx   []int  // the set entries of fired, for a cheap reset
+}
+
+func (m *execMemo) reset(ev *event.Event) {
+	for _, i := range m.idx {
+		m.fired[i] = false
+	}
+	m.idx = m.idx[:0]
+	m.pid, m.time, m.valid = ev.Proc.PID, ev.Time, ev.Type == event.Exec
+}
+
+func (m *execMemo) twinOf(ev *event.Event) bool {
+	return ev.Type == event.MemfdExec && m.valid && m.pid == ev.Proc.PID && m.time.Equal(ev.Time)
 }
 
 var _ event.Analyzer = (*Engine)(nil)
@@ -58,6 +84,7 @@ type compiledRule struct {
 	p       pred
 	types   typeSet
 	out     []outPart
+	idx     int // position in Engine.rules
 	// procNames are the proc.name literals the condition tests
 	// positively: candidates for the kernel's exec kill-list.
 	procNames []string
@@ -107,6 +134,7 @@ func compileSet(s *ruleSet) (*Engine, *LoadReport) {
 		if cr == nil {
 			continue
 		}
+		cr.idx = len(e.rules)
 		e.rules = append(e.rules, cr)
 		for i := range typeOrder {
 			if cr.types&(1<<i) != 0 {
@@ -118,6 +146,7 @@ func compileSet(s *ruleSet) (*Engine, *LoadReport) {
 		}
 	}
 	e.names = enforcedNames(e.rules)
+	e.exec.fired = make([]bool, len(e.rules))
 	return e, rep
 }
 
@@ -261,11 +290,25 @@ func (e *Engine) Analyze(ev *event.Event) []finding.Finding {
 	if bit == 0 {
 		return nil
 	}
+	twin := e.exec.twinOf(ev)
+	if bit == typeBit(event.Exec) && !twin {
+		e.exec.reset(ev)
+	}
 	var out []finding.Finding
 	for _, r := range e.byType[bitIndex(bit)] {
+		if twin && e.exec.fired[r.idx] {
+			continue
+		}
 		if r.p(&e.cx) {
 			out = append(out, e.finding(r))
+			if ev.Type == event.Exec {
+				e.exec.fired[r.idx] = true
+				e.exec.idx = append(e.exec.idx, r.idx)
+			}
 		}
+	}
+	if twin {
+		e.exec.valid = false
 	}
 	return out
 }

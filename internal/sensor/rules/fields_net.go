@@ -80,7 +80,7 @@ func ipOf(get func(c *evctx) (end, bool)) fieldDef {
 func portOf(get func(c *evctx) (end, bool)) fieldDef {
 	return numField(func(c *evctx) (int64, bool) {
 		e, ok := get(c)
-		return int64(e.port), ok
+		return int64(e.port), ok && (e.addr != "" || e.port != 0)
 	})
 }
 
@@ -212,7 +212,12 @@ func fdName(c *evctx) (string, bool) {
 		}
 		return nonEmpty(n.SrcAddr)
 	}
-	hp := func(e end) string { return e.addr + ":" + strconv.Itoa(int(e.port)) }
+	hp := func(e end) string {
+		if e.addr == "" {
+			return ""
+		}
+		return e.addr + ":" + strconv.Itoa(int(e.port))
+	}
 	switch c.ev.Type {
 	case event.Connect:
 		return hp(localEnd(n)) + "->" + hp(remoteEnd(n)), true
