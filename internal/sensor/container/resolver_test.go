@@ -128,10 +128,12 @@ func TestEnrichShortLivedRemoved(t *testing.T) {
 	start := time.Now()
 	id := sensortest.RunContainer(t, ctx, sensortest.RunOptions{
 		Image: img, Remove: true, Labels: map[string]string{"app": "blink"},
-		Cmd: []string{"/bin/sh", "-c", "sleep 0.4"},
+		Cmd: []string{"/bin/sh", "-c", "sleep 0.5"},
 	})
-	path := sensortest.CgroupPath(t, id)
-	dir := filepath.Join(sensortest.Cgroup2Mount(t), path)
+	dir := sensortest.CgroupDir(t, id)
+	if dir == "" {
+		t.Fatalf("no cgroup directory names %s (exited already?)", id)
+	}
 	ino, err := sensortest.Inode(dir)
 	if err != nil {
 		t.Fatal(err)

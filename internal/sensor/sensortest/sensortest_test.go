@@ -50,6 +50,12 @@ func TestRunContainerCgroup(t *testing.T) {
 	if !slices.Contains(strings.Fields(string(procs)), strconv.Itoa(pid)) {
 		t.Errorf("%s/cgroup.procs = %q, want pid %d in it", dir, procs, pid)
 	}
+	if got := CgroupDir(t, id); got != dir {
+		t.Errorf("CgroupDir = %q, want %q", got, dir)
+	}
+	if got := CgroupDir(t, strings.Repeat("0", 64)); got != "" {
+		t.Errorf("CgroupDir of an unknown id = %q", got)
+	}
 	ino := CgroupID(t, id)
 	want, err := Inode(dir)
 	if err != nil {
