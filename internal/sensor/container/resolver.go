@@ -224,6 +224,7 @@ func New(ctx context.Context, cfg Config) (*Resolver, error) {
 		}
 		if sock != "" {
 			r.docker = newDockerClient(sock)
+			cfg.DockerSocket = sock
 		}
 	}
 	life, stop := context.WithCancel(context.Background())
