@@ -9,8 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/pavesec/pave/internal/report"
+	"github.com/pavesec/pave/internal/sensor/sensortest"
 )
 
 // runPave runs the CLI in-process and returns its exit code and output.
@@ -143,5 +147,69 @@ func TestRuntimeEvidenceErrors(t *testing.T) {
 				t.Errorf("output file exists: %v, want %v (no partial output on error)", err == nil, tt.code == 0)
 			}
 		})
+	}
+}
+
+// TestRuntimeEvidenceRealSensor is the whole chain on this machine: the
+// sample image loaded into the Docker engine, `pave sensor --evidence`
+// (the real eBPF sensor, in-process) watching a container of it run its Go
+// binary, then `pave scan --runtime-evidence` of the same image: exactly
+// the findings of the modules compiled into that binary are in use.
+func TestRuntimeEvidenceRealSensor(t *testing.T) {
+	sensortest.DockerSocket(t) // skips with -short or without the engine (fails under CI)
+	if os.Geteuid() != 0 {
+		t.Skip("the sensor needs root")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := sensortest.Docker(ctx, "load", "-i", sampleImage); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	evidence := filepath.Join(dir, "evidence.json")
+	sensorDone := make(chan string, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := Main(ctx, []string{"sensor", "--containers-only", "--events", "none", "-o", filepath.Join(dir, "events.jsonl"),
+			"--evidence", evidence, "--duration", "15s"}, &out, &errb)
+		sensorDone <- fmt.Sprintf("exit %d: %s", code, errb.String())
+	}()
+	time.Sleep(4 * time.Second) // let the sensor attach
+	for range 2 {
+		if _, err := sensortest.Docker(ctx, "run", "--rm", "--network", "none", "sample-debian:1", "/usr/local/bin/hello"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+	}
+	if res := <-sensorDone; !strings.HasPrefix(res, "exit 0") {
+		t.Fatalf("pave sensor: %s", res)
+	}
+
+	db := evidenceDB(t)
+	code, out, stderr := runPave(t, append(db, "--runtime-evidence", evidence, "-f", "json", sampleImage)...)
+	if code != 0 {
+		t.Fatalf("scan: exit %d: %s", code, stderr)
+	}
+	var s report.Scan
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	inUse := map[string]bool{}
+	for _, f := range s.Findings {
+		if f.Package == nil {
+			continue
+		}
+		if f.Signals.InUse == nil {
+			t.Fatalf("%s %s: no signals.inUse", f.Rule.ID, f.Package.Name)
+		}
+		if prev, ok := inUse[f.Package.Name]; ok && prev != *f.Signals.InUse {
+			t.Errorf("%s: findings disagree", f.Package.Name)
+		}
+		inUse[f.Package.Name] = *f.Signals.InUse
+	}
+	want := map[string]bool{"golang.org/x/text": true, "stdlib": true,
+		"minimist": false, "lodash": false, "idna": false, "semver": false, "urllib3": false, "Jinja2": false, "requests": false}
+	if diff := cmp.Diff(want, inUse); diff != "" {
+		t.Errorf("in use by package (-want +got):\n%s", diff)
 	}
 }
