@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/pavesec/pave/internal/sensor/event"
@@ -141,10 +142,12 @@ func (r *Replay) readLine() ([]byte, error) {
 }
 
 // envelope is a line as read: a stream line, or a bare event (no kind).
+// An event line decodes in this one pass.
 type envelope struct {
-	Kind  *string         `json:"kind"`
-	Event json.RawMessage `json:"event"`
-	Stats *Summary        `json:"stats"`
+	Kind  *string      `json:"kind"`
+	Event *event.Event `json:"event"`
+	Stats *Summary     `json:"stats"`
+	Type  event.Type   `json:"type"` // set on a bare event
 }
 
 // parse decodes one line: an event (returned), a finding or stats line
@@ -155,17 +158,29 @@ func (r *Replay) parse(b []byte) (*event.Event, error) {
 	}
 	var env envelope
 	if err := json.Unmarshal(b, &env); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && strings.HasPrefix(te.Field, "event.") {
+			return nil, fmt.Errorf("event: %s: %w", jsonErr(err), ErrMalformed)
+		}
+		if env.Kind == nil && errors.As(err, &te) {
+			// A bare event: say so, as for the event of an event line.
+			return nil, fmt.Errorf("event: %s: %w", jsonErr(err), ErrMalformed)
+		}
 		return nil, fmt.Errorf("%s: %w", jsonErr(err), ErrMalformed)
 	}
-	raw := json.RawMessage(b)
+	var ev *event.Event
 	switch {
 	case env.Kind == nil:
-		// A bare event object.
+		// A bare event object: decode it as one.
+		ev = new(event.Event)
+		if err := json.Unmarshal(b, ev); err != nil {
+			return nil, fmt.Errorf("event: %s: %w", jsonErr(err), ErrMalformed)
+		}
 	case *env.Kind == KindEvent:
-		if len(env.Event) == 0 || string(env.Event) == "null" {
+		if env.Event == nil {
 			return nil, fmt.Errorf(`event line without "event": %w`, ErrMalformed)
 		}
-		raw = env.Event
+		ev = env.Event
 	case *env.Kind == KindFinding:
 		return nil, nil
 	case *env.Kind == KindStats:
@@ -178,10 +193,6 @@ func (r *Replay) parse(b []byte) (*event.Event, error) {
 		return nil, nil
 	default:
 		return nil, fmt.Errorf("unknown kind %.40q (want event, finding or stats): %w", *env.Kind, ErrMalformed)
-	}
-	ev := new(event.Event)
-	if err := json.Unmarshal(raw, ev); err != nil {
-		return nil, fmt.Errorf("event: %s: %w", jsonErr(err), ErrMalformed)
 	}
 	if err := validate(ev); err != nil {
 		return nil, fmt.Errorf("event: %w: %w", err, ErrMalformed)

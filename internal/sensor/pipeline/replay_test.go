@@ -13,7 +13,7 @@ import (
 	"github.com/pavesec/pave/internal/sensor/event"
 )
 
-func readAll(t *testing.T, src event.Source) ([]*event.Event, error) {
+func readAll(t testing.TB, src event.Source) ([]*event.Event, error) {
 	t.Helper()
 	var evs []*event.Event
 	for {
