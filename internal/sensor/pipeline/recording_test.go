@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -35,13 +36,17 @@ func recording(tb testing.TB) []byte {
 	return b
 }
 
-// fingerprints returns the sorted fingerprints of the finding lines.
+// fingerprints returns, sorted, what identifies each finding line: rule,
+// target, container, path, process and time. (Not Fingerprint: it covers
+// the rendered evidence, whose wording may change with the rules.)
 func fingerprints(t *testing.T, ls []Line) []string {
 	t.Helper()
 	var fps []string
 	for _, l := range ls {
 		if l.Kind == KindFinding {
-			fps = append(fps, l.Finding.Rule.ID+" "+l.Finding.Fingerprint)
+			f := l.Finding
+			fps = append(fps, strings.Join([]string{f.Rule.ID, f.Target.Name, f.Location.Container,
+				f.Location.Path, f.Location.Process, l.Time.String()}, " "))
 		}
 	}
 	slices.Sort(fps)
