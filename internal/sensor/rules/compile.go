@@ -32,7 +32,8 @@ type compiler struct {
 	macros map[string]*macroDef
 
 	stack     []string // macros being expanded, for cycle detection
-	reasons   []string // why the rule cannot run
+	reasons   []string // why the rule cannot run: errors in the rules
+	unsup     []string // why the rule cannot run: comparisons the engine cannot answer
 	notes     []string // comparisons taken as false inside exceptions
 	noTypes   map[string]bool
 	procNames []string // literals compared positively with proc.name
@@ -51,7 +52,7 @@ type macroDef struct {
 }
 
 func (c *compiler) begin() {
-	c.stack, c.reasons, c.notes, c.noTypes, c.procNames = c.stack[:0], nil, nil, map[string]bool{}, nil
+	c.stack, c.reasons, c.unsup, c.notes, c.noTypes, c.procNames = c.stack[:0], nil, nil, nil, map[string]bool{}, nil
 	c.budget = ruleBudget
 }
 
@@ -107,11 +108,18 @@ func (c *compiler) compile(n node, at place) compiled {
 	case andNode:
 		ps := make([]pred, len(n.kids))
 		out := compiled{types: allTypes, pure: true}
+		unsup, notes := len(c.unsup), len(c.notes)
 		for i, k := range n.kids {
 			ck := c.compile(k, at)
 			ps[i] = ck.p
 			out.types &= ck.types
 			out.pure = out.pure && ck.pure
+		}
+		if out.types == 0 {
+			// Only unobserved event types get here (sendto in Falco's
+			// outbound macro): what it cannot answer does not matter.
+			c.unsup, c.notes = c.unsup[:unsup], c.notes[:notes]
+			return compiled{p: alwaysFalse.p, pure: out.pure}
 		}
 		out.p = andPred(ps)
 		return out
@@ -289,7 +297,9 @@ func (c *compiler) unsupported(why string, at place) compiled {
 		c.note("%s (taken as false in an exclusion)", why)
 		return alwaysFalse
 	}
-	c.fail("%s", why)
+	if !slices.Contains(c.unsup, why) {
+		c.unsup = append(c.unsup, why)
+	}
 	return alwaysFalse
 }
 

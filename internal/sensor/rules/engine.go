@@ -188,13 +188,16 @@ func compileCondition(c *compiler, d *ruleDef, reasons *[]string) *compiledRule 
 		ast = andNode{[]node{ast, notNode{ex}}}
 	}
 	cc := c.compile(ast, inChain)
-	*reasons = append(*reasons, c.reasons...)
-	if cc.types == 0 && len(c.reasons) == 0 {
+	*reasons = append(append(*reasons, c.reasons...), c.unsup...)
+	if cc.types == 0 && len(c.reasons)+len(c.unsup) == 0 {
 		if len(c.noTypes) > 0 {
 			*reasons = append(*reasons, "event types not observed by the sensor: "+strings.Join(sortedKeys(c.noTypes), ", "))
 		} else {
 			*reasons = append(*reasons, "the condition matches no event type")
 		}
+	}
+	if cc.types != 0 && len(c.noTypes) > 0 {
+		c.note("event types not observed by the sensor, never matched: %s", strings.Join(sortedKeys(c.noTypes), ", "))
 	}
 	out, err := parseOutput(d.output)
 	if err != nil {
@@ -231,7 +234,10 @@ func ruleMeta(d *ruleDef) finding.Rule {
 
 // enforcedNames finds, for every enforcing rule, the program names whose
 // exec the rule alerts on by name alone: each proc.name literal of the
-// rule is tried on a plain exec in a container.
+// rule is tried on plain execs in a container in several contexts (parent
+// a shell, the runtime, none; pid 1 or not; root or not; a terminal or
+// not), and kept only when the rule fires in all of them, since the
+// kernel's kill-list looks at nothing but the name.
 func enforcedNames(rules []*compiledRule) []string {
 	seen := map[string]bool{}
 	var cx evctx
@@ -243,23 +249,49 @@ func enforcedNames(rules []*compiledRule) []string {
 			if seen[n] || n == "" || strings.ContainsAny(n, "/ ") {
 				continue
 			}
-			ev := &event.Event{
-				Type:        event.Exec,
-				ContainerID: "0000000000000000000000000000000000000000000000000000000000000000",
-				Proc: event.Process{PID: 2, PPID: 1, VPID: 2, Comm: n, Exe: "/usr/bin/" + n, Args: []string{n},
-					Ancestors: []event.Ancestor{{PID: 1, Comm: "sh", Exe: "/bin/sh"}}},
+			all := true
+			for _, ev := range probeExecs(n) {
+				cx.reset(ev, 1)
+				if r.types&cx.bit == 0 || !r.p(&cx) {
+					all = false
+					break
+				}
 			}
-			cx.reset(ev, 1)
-			if r.types&cx.bit != 0 && r.p(&cx) {
-				seen[n] = true
-			}
+			seen[n] = all
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
+	var out []string
+	for n, ok := range seen {
+		if ok {
+			out = append(out, n)
+		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// probeExecs are execs of name in a container, in varied contexts.
+func probeExecs(name string) []*event.Event {
+	const id = "0000000000000000000000000000000000000000000000000000000000000000"
+	base := event.Process{PID: 2, TID: 2, PPID: 1, VPID: 2, Comm: name, Exe: "/usr/bin/" + name, Args: []string{name}}
+	variants := []func(p *event.Process){
+		func(p *event.Process) { p.Ancestors = []event.Ancestor{{PID: 1, Comm: "sh", Exe: "/bin/sh"}} },
+		func(p *event.Process) {
+			p.VPID = 1
+			p.Ancestors = []event.Ancestor{{PID: 1, Comm: "containerd-shim", Exe: "/usr/bin/containerd-shim-runc-v2"}}
+		},
+		func(p *event.Process) { p.TTY = true },
+		func(p *event.Process) {
+			p.UID, p.EUID, p.GID = 1000, 1000, 1000
+			p.Ancestors = []event.Ancestor{{PID: 1, Comm: "pave-probe", Exe: "/pave-probe"}}
+		},
+	}
+	out := make([]*event.Event, len(variants))
+	for i, v := range variants {
+		p := base
+		v(&p)
+		out[i] = &event.Event{Type: event.Exec, ContainerID: id, Container: &event.Container{ID: id}, Proc: p}
+	}
 	return out
 }
 

@@ -423,6 +423,14 @@ func TestLoadFiles(t *testing.T) {
 	if !strings.Contains(rep.String(), "1 rules loaded: 1 enabled, 0 disabled") || !strings.Contains(rep.String(), `unknown item "unknown_item"`) {
 		t.Errorf("report:\n%s", rep)
 	}
+	// A name the rule only alerts on in some contexts is not killed by name.
+	partial := filepath.Join(dir, "partial.yaml")
+	if err := os.WriteFile(partial, []byte(oneRule("evt.type = execve and proc.name in (nc, socat) and not proc.pname = sh")+"  tags: [pave.enforce]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if e, _, err := Load(context.Background(), Options{Files: []string{partial}, NoBuiltin: true}); err != nil || len(e.EnforcedExecNames()) != 0 {
+		t.Errorf("partial: %v %v", e.EnforcedExecNames(), err)
+	}
 	if _, _, err := Load(context.Background(), Options{Files: []string{filepath.Join(dir, "missing.yaml")}}); err == nil || !strings.HasPrefix(err.Error(), "rules: load ") {
 		t.Errorf("missing file: %v", err)
 	}
@@ -459,5 +467,23 @@ func TestConditionBudget(t *testing.T) {
 	_, rep = fromYAML(t, b.String()+oneRule("evt.type = execve and proc.name in (l39)"))
 	if st := status(rep, "r"); st.Enabled || !strings.Contains(st.Disabled[0], "condition too large") {
 		t.Errorf("lists: %+v", st)
+	}
+}
+
+// TestUnobservedBranch: a branch that can only match unobserved event
+// types is dropped with whatever it tests; the rest of the rule runs.
+func TestUnobservedBranch(t *testing.T) {
+	e, rep := fromYAML(t, oneRule("((evt.type = connect) or (evt.type in (sendto, sendmsg) and fd.connected = false)) and fd.rport = 22"))
+	st := status(rep, "r")
+	if !st.Enabled || !strings.Contains(strings.Join(st.Notes, ";"), "sendmsg, sendto") {
+		t.Fatalf("%+v", st)
+	}
+	if !fires(e, connectEv("ssh", "ipv4", "10.0.0.1", 22)) || fires(e, connectEv("ssh", "ipv4", "10.0.0.1", 80)) {
+		t.Error("connect branch does not work")
+	}
+	// The same unsupported field on an observed branch still disables.
+	_, rep = fromYAML(t, oneRule("evt.type = connect and fd.connected = false"))
+	if status(rep, "r").Enabled {
+		t.Error("fd.connected on connect did not disable the rule")
 	}
 }
