@@ -223,3 +223,31 @@ func TestEnrichWithoutDocker(t *testing.T) {
 		t.Errorf("container from the bundle: %+v, want %+v", ev.Container, want)
 	}
 }
+
+// TestContainerPrivileged asks the engine about a privileged container
+// (created, not started: this sandbox cannot start privileged ones).
+func TestContainerPrivileged(t *testing.T) {
+	img := sensortest.RuntimeImage(t)
+	r := newResolver(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id, err := sensortest.Docker(ctx, "create", "--privileged", "--network", "none", "--label", "app=priv", img, "true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sensortest.RemoveContainer(t, id) })
+	c, err := r.Container(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := engineView(t, ctx, id)
+	if !want.Privileged {
+		t.Fatalf("engine says not privileged: %+v", want)
+	}
+	if diff := cmp.Diff(want, c); diff != "" {
+		t.Errorf("Container (-engine +resolver):\n%s", diff)
+	}
+	if _, err := r.Container(ctx, strings.Repeat("ab", 32)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Container of an unknown id: %v, want ErrNotFound", err)
+	}
+}
