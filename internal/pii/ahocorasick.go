@@ -1,7 +1,8 @@
 package pii
 
 // This automaton is a copy of the one in internal/secret (unexported
-// there); the two could move to one shared package.
+// there), with premultiplied states in the scan loop; the two could move
+// to one shared package.
 
 // acMatcher is an Aho-Corasick automaton over lower-cased bytes, compiled
 // to a dense DFA over byte classes. Scanning is one table lookup per byte;
@@ -17,6 +18,8 @@ type acMatcher struct {
 	outStart []int32 // outputs of state s are outs[outStart[s]:outStart[s+1]]
 	outs     []int32 // keyword indexes
 	kwLen    []int   // length of each keyword
+	delta    []int32 // next, premultiplied: state*nclass + class -> next*nclass
+	hasOut   []bool  // by premultiplied state: the state has outputs
 }
 
 func lower(b byte) byte {
@@ -107,19 +110,31 @@ func newACMatcher(keywords []string) *acMatcher {
 		m.outs = append(m.outs, nd.out...)
 	}
 	m.outStart[len(nodes)] = int32(len(m.outs))
+	m.delta = make([]int32, len(m.next))
+	m.hasOut = make([]bool, len(m.next))
+	for i, t := range m.next {
+		m.delta[i] = t * int32(n)
+	}
+	for st := range nodes {
+		m.hasOut[st*n] = m.outStart[st] != m.outStart[st+1]
+	}
 	return m
 }
 
 // scan calls hit(keyword, end) for every occurrence of every keyword in
 // b, end being the offset just past it.
 func (m *acMatcher) scan(b []byte, hit func(kw int, end int)) {
+	// The table holds premultiplied states (state*nclass), so a step is
+	// one add and one load; hasOut marks, by premultiplied state, the
+	// states with outputs.
 	s := int32(0)
 	n := int32(m.nclass)
-	next, class, outStart := m.next, &m.class, m.outStart
+	delta, hasOut, class := m.delta, m.hasOut, &m.class
 	for i := 0; i < len(b); i++ {
-		s = next[s*n+int32(class[b[i]])]
-		if outStart[s] != outStart[s+1] {
-			for _, k := range m.outs[outStart[s]:outStart[s+1]] {
+		s = delta[s+int32(class[b[i]])]
+		if hasOut[s] {
+			st := s / n
+			for _, k := range m.outs[m.outStart[st]:m.outStart[st+1]] {
 				hit(int(k), i+1)
 			}
 		}

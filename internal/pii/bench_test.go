@@ -82,14 +82,23 @@ func cpuTime() time.Duration {
 }
 
 // orgConfig is a realistic organisation configuration: code names, two
-// internal domains, a keyed and an unkeyed regex.
+// internal domains, a regex with keywords and one keyed by its leading
+// literal.
 func orgConfig() Config {
 	return Config{Custom: []Pattern{
 		{ID: "ORG-CODENAMES", Terms: []string{"falcon", "blue harbor", "project-nimbus", "orca-db", "helios"}},
 		{ID: "ORG-HOSTS", Domains: []string{"*.corp.example", "intra.acme"}},
 		{ID: "ORG-TICKETS", Regex: `\bACME-[0-9]{3,6}\b`, Keywords: []string{"acme-"}},
-		{ID: "ORG-EMPLOYEE", Regex: `\bE[0-9]{6}\b`},
+		{ID: "ORG-PROJECTS", Regex: `\bPRJ_[A-Z]{2,8}_[0-9]{2}\b`},
 	}}
+}
+
+// unkeyedConfig adds a regex with no literal to key it: it runs over the
+// whole input.
+func unkeyedConfig() Config {
+	c := orgConfig()
+	c.Custom = append(c.Custom, Pattern{ID: "ORG-EMPLOYEE", Regex: `\bE[0-9]{6}\b`})
+	return c
 }
 
 func BenchmarkScanProse(b *testing.B)    { benchScan(b, Config{}, proseInput(b)) }

@@ -206,7 +206,7 @@ func (e *Engine) Scan(b []byte) []Match {
 		e.org.scan(b, &cands)
 	}
 	kept := resolve(cands)
-	if e.srcMin > 0 {
+	if e.srcMin > 0 && bytes.Count(b, []byte{'\n'})+1 >= e.srcMin { // fewer lines hold no block
 		code := scanSource(b, e.srcMin, e.srcRule, &e.lineCls)
 		if len(code) > 0 {
 			kept = append(kept, code...)

@@ -292,6 +292,43 @@ func TestOrgPatterns(t *testing.T) {
 	}
 }
 
+func TestLeadingLiteral(t *testing.T) {
+	for expr, want := range map[string]string{
+		`\bACME-[0-9]{3,6}\b`: "ACME-",
+		`(?i)acme-\d+`:        "ACME-",
+		`(?i)łódź-\d+`:        "", // non-ASCII letters folded: not for the automaton
+		`^ticket:\d+`:         "ticket:",
+		`(PROJ-)\d+`:          "PROJ-",
+		`\bE[0-9]{6}\b`:       "", // too short to help
+		`ACME-\s\d+`:          "", // \s can match a line break
+		`(ACME|ZETA)-\d+`:     "", // no single literal
+		`ACME(.|\n)*END`:      "", // spans lines
+		`[a-z]+ACME`:          "", // the literal is not first
+	} {
+		if got := leadingLiteral(expr); got != want {
+			t.Errorf("leadingLiteral(%q) = %q, want %q", expr, got, want)
+		}
+	}
+	// An expression keyed by its literal finds what it finds over the
+	// whole input.
+	in := []byte("x ACME-123 and\nACME-9 ACME-4567\nnothing\n(acme-55) ACME-000001")
+	keyed := engine(t, Config{Custom: []Pattern{{ID: "T", Regex: `\bACME-[0-9]{1,6}\b`}}})
+	var got []string
+	for _, m := range keyed.Scan(in) {
+		got = append(got, string(in[m.Start:m.End]))
+	}
+	if d := cmp.Diff([]string{"ACME-123", "ACME-9", "ACME-4567", "ACME-000001"}, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestNonASCIITerm(t *testing.T) {
+	e := engine(t, Config{Custom: []Pattern{{ID: "CITY", Terms: []string{"Łódź"}}}})
+	if got := found(t, e, "biuro w Łódź, ul. Piotrkowska"); len(got) != 1 {
+		t.Errorf("non-ASCII term: got %q", got)
+	}
+}
+
 func ExampleEngine_Scan() {
 	e, err := New(Config{})
 	if err != nil {

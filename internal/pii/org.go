@@ -3,6 +3,7 @@ package pii
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 
 	"github.com/pavesec/pave/internal/finding"
@@ -44,7 +45,7 @@ func newOrgMatcher(ps []Pattern, taken map[string]bool) (*orgMatcher, []*Rule, e
 	var kws []string
 	index := map[string]int{}
 	addKw := func(k string, en orgEntry) {
-		k = strings.ToLower(k)
+		k = asciiLower(k) // the automaton folds ASCII letters only
 		ki, ok := index[k]
 		if !ok {
 			ki = len(kws)
@@ -100,9 +101,15 @@ func newOrgMatcher(ps []Pattern, taken map[string]bool) (*orgMatcher, []*Rule, e
 				return nil, nil, fmt.Errorf("pii: pattern %s: regex: %w", p.ID, err)
 			}
 			r.Validation = "the configured regular expression"
+			kws := p.Keywords
+			if len(kws) == 0 {
+				if lit := leadingLiteral(p.Regex); lit != "" {
+					kws = []string{lit}
+				}
+			}
 			ri := len(m.regexes)
-			m.regexes = append(m.regexes, orgRegex{rule: r, re: re, keyed: len(p.Keywords) > 0})
-			for _, k := range p.Keywords {
+			m.regexes = append(m.regexes, orgRegex{rule: r, re: re, keyed: len(kws) > 0})
+			for _, k := range kws {
 				if k == "" || strings.ContainsAny(k, "\n\r") {
 					return nil, nil, fmt.Errorf("pii: pattern %s: empty or multi-line keyword", p.ID)
 				}
@@ -247,4 +254,84 @@ func lineAround(b []byte, start, end int) (int, int) {
 		t++
 	}
 	return s, t
+}
+
+// leadingLiteral returns the literal of three or more characters every
+// match of the expression starts with (after anchors and word
+// boundaries), when no match can hold a line break; "" otherwise. Such
+// a literal serves as the pattern's keyword: the expression then runs
+// only on the lines holding it, with the same matches.
+func leadingLiteral(expr string) string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	if canMatchNewline(re) {
+		return ""
+	}
+	for re.Op == syntax.OpCapture && len(re.Sub) == 1 {
+		re = re.Sub[0]
+	}
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	for _, sub := range subs {
+		for sub.Op == syntax.OpCapture && len(sub.Sub) == 1 {
+			sub = sub.Sub[0]
+		}
+		switch sub.Op {
+		case syntax.OpWordBoundary, syntax.OpBeginLine, syntax.OpBeginText, syntax.OpEmptyMatch:
+			continue
+		case syntax.OpLiteral:
+			lit := string(sub.Rune)
+			if sub.Flags&syntax.FoldCase != 0 && strings.IndexFunc(lit, func(r rune) bool { return r >= 0x80 }) >= 0 {
+				return "" // the automaton folds ASCII letters only
+			}
+			if len(lit) >= 3 && !strings.ContainsAny(lit, "\n\r") {
+				return lit
+			}
+		}
+		return ""
+	}
+	return ""
+}
+
+// canMatchNewline reports whether any part of the expression can match
+// a line feed.
+func canMatchNewline(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpAnyChar:
+		return true
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if r == '\n' {
+				return true
+			}
+		}
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i] <= '\n' && '\n' <= re.Rune[i+1] {
+				return true
+			}
+		}
+	}
+	for _, sub := range re.Sub {
+		if canMatchNewline(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiLower lower-cases the ASCII letters of s and leaves other bytes.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -225,6 +225,9 @@ func classifyLine(tbl *[256]uint8, line, t []byte) int {
 				sqlWords++
 			}
 			ws = i + 1
+			if i >= 40 && words >= 5 && syn == 0 && kw == 0 && symbols <= 1 && sqlWords == 0 {
+				return lineText // forty bytes of plain words: prose
+			}
 		}
 		if f&lcSymbol != 0 {
 			symbols++
