@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -257,5 +258,44 @@ func TestMemfdTwin(t *testing.T) {
 	lone.Proc.PID = 999
 	if diff := cmp.Diff([]string{"PAVE-RT-002", "PAVE-RT-018"}, firedIDs(e, &lone)); diff != "" {
 		t.Errorf("lone twin (-want +got):\n%s", diff)
+	}
+}
+
+// TestProcTable: events after an exec carry only pid and comm; the engine
+// fills in the exec's arguments and ancestors, or the parent's for a
+// forked child, and forgets a process at its exit.
+func TestProcTable(t *testing.T) {
+	e, _ := fromYAML(t, oneRule("evt.type = openat and proc.pname = nginx and proc.cmdline = 'cat /etc/x'"))
+	bare := func(pid, ppid uint32, comm string) *event.Event {
+		ev := openEv(comm, "/etc/x", false, parents())
+		ev.Proc.PID, ev.Proc.PPID, ev.Proc.Exe, ev.Proc.Args = pid, ppid, "", nil
+		return ev
+	}
+	if fires(e, bare(10, 9, "cat")) {
+		t.Fatal("fired with nothing known of the process")
+	}
+	ex := execEv("cat", args("/etc/x"), parents("nginx"))
+	ex.Proc.PID = 10
+	e.Analyze(ex)
+	if !fires(e, bare(10, 9, "cat")) {
+		t.Error("open after exec: arguments and parent not filled in")
+	}
+	if fires(e, bare(10, 9, "other")) {
+		t.Error("a different command name (a later exec the sensor missed) used the old exec's data")
+	}
+	// A forked child of pid 10 (no exec of its own) runs the same image.
+	if strings.Contains(fmt.Sprint(e.Analyze(bare(11, 10, "cat"))), "falco:r") {
+		t.Error("forked child took its parent's parent as its own (its parent is cat)")
+	}
+	e2, _ := fromYAML(t, oneRule("evt.type = openat and proc.pname = cat and proc.aname[2] = nginx and proc.cmdline = 'cat /etc/x'"))
+	e2.Analyze(ex)
+	if !fires(e2, bare(11, 10, "cat")) {
+		t.Error("forked child: parent chain and image not filled in from the parent")
+	}
+	exit := newEv(event.Exit, "cat", parents())
+	exit.Proc.PID, exit.Proc.Exe, exit.Proc.Args = 10, "", nil
+	e.Analyze(exit)
+	if fires(e, bare(10, 9, "cat")) {
+		t.Error("process remembered after its exit")
 	}
 }

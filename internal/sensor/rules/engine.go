@@ -49,6 +49,7 @@ type Engine struct {
 	cx      evctx
 	num     uint64
 	exec    execMemo
+	procs   procTable
 }
 
 // execMemo remembers the rules the last exec fired. The sensor follows an
@@ -125,7 +126,7 @@ func Load(ctx context.Context, opts Options) (*Engine, *LoadReport, error) {
 
 // compileSet compiles every rule of s.
 func compileSet(s *ruleSet) (*Engine, *LoadReport) {
-	e := &Engine{enforce: map[string]bool{}}
+	e := &Engine{enforce: map[string]bool{}, procs: procTable{}}
 	rep := &LoadReport{Warnings: s.warnings}
 	c := &compiler{lists: s.lists, macros: s.macros}
 	for _, d := range s.rules {
@@ -318,6 +319,15 @@ func (e *Engine) Rules() []finding.Rule {
 func (e *Engine) Analyze(ev *event.Event) []finding.Finding {
 	e.num++
 	e.cx.reset(ev, e.num)
+	switch ev.Type {
+	case event.Exec, event.MemfdExec:
+		e.procs.remember(ev)
+	case event.Exit:
+		defer delete(e.procs, ev.Proc.PID)
+		e.procs.fill(&e.cx)
+	default:
+		e.procs.fill(&e.cx)
+	}
 	bit := e.cx.bit
 	if bit == 0 {
 		return nil
@@ -364,7 +374,7 @@ func (e *Engine) finding(r *compiledRule) finding.Finding {
 		Target:   target(ev),
 		Location: finding.Location{
 			Container: containerID(ev),
-			Process:   strconv.FormatUint(uint64(ev.Proc.PID), 10) + " " + procName(&ev.Proc),
+			Process:   strconv.FormatUint(uint64(ev.Proc.PID), 10) + " " + procName(e.cx.proc),
 		},
 		Evidence: rendered,
 		Message:  strings.TrimSpace(msg),

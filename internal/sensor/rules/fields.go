@@ -12,9 +12,13 @@ import (
 // evctx is one event being evaluated, with values several rules need
 // computed once.
 type evctx struct {
-	ev  *event.Event
-	bit typeSet
-	num uint64 // evt.num: the engine's event counter, from 1
+	ev *event.Event
+	// proc is the acting process: &ev.Proc, or scratch when the process
+	// table filled in what the event lacks (arguments, ancestors).
+	proc    *event.Process
+	scratch event.Process
+	bit     typeSet
+	num     uint64 // evt.num: the engine's event counter, from 1
 
 	cmdDone       bool
 	args, cmdline string
@@ -23,7 +27,7 @@ type evctx struct {
 }
 
 func (c *evctx) reset(ev *event.Event, num uint64) {
-	*c = evctx{ev: ev, bit: typeBit(ev.Type), num: num, anames: c.anames[:0]}
+	*c = evctx{ev: ev, proc: &ev.Proc, bit: typeBit(ev.Type), num: num, anames: c.anames[:0]}
 }
 
 func (c *evctx) cmd() {
@@ -31,7 +35,7 @@ func (c *evctx) cmd() {
 		return
 	}
 	c.cmdDone = true
-	p := &c.ev.Proc
+	p := c.proc
 	if len(p.Args) > 1 {
 		c.args = strings.Join(p.Args[1:], " ")
 	}
@@ -203,29 +207,29 @@ func openFile(c *evctx) *event.File {
 }
 
 var procFields = map[string]fieldDef{
-	"proc.name":    strField(func(c *evctx) (string, bool) { return nonEmpty(procName(&c.ev.Proc)) }),
-	"proc.exepath": strField(func(c *evctx) (string, bool) { return nonEmpty(c.ev.Proc.Exe) }),
+	"proc.name":    strField(func(c *evctx) (string, bool) { return nonEmpty(procName(c.proc)) }),
+	"proc.exepath": strField(func(c *evctx) (string, bool) { return nonEmpty(c.proc.Exe) }),
 	"proc.exe": strField(func(c *evctx) (string, bool) {
-		if len(c.ev.Proc.Args) > 0 && c.ev.Proc.Args[0] != "" {
-			return c.ev.Proc.Args[0], true
+		if len(c.proc.Args) > 0 && c.proc.Args[0] != "" {
+			return c.proc.Args[0], true
 		}
-		return nonEmpty(c.ev.Proc.Exe)
+		return nonEmpty(c.proc.Exe)
 	}),
 	"proc.cmdline": strField(func(c *evctx) (string, bool) { c.cmd(); return nonEmpty(c.cmdline) }),
 	"proc.args":    strField(func(c *evctx) (string, bool) { c.cmd(); return c.args, true }),
-	"proc.pid":     numField(func(c *evctx) (int64, bool) { return int64(c.ev.Proc.PID), c.ev.Proc.PID != 0 }),
-	"proc.vpid":    numField(func(c *evctx) (int64, bool) { return int64(c.ev.Proc.VPID), c.ev.Proc.VPID != 0 }),
-	"proc.ppid":    numField(func(c *evctx) (int64, bool) { return int64(c.ev.Proc.PPID), c.ev.Proc.PPID != 0 }),
-	"thread.tid":   numField(func(c *evctx) (int64, bool) { return int64(c.ev.Proc.TID), c.ev.Proc.TID != 0 }),
-	"proc.cwd":     strField(func(c *evctx) (string, bool) { return nonEmpty(c.ev.Proc.Cwd) }),
+	"proc.pid":     numField(func(c *evctx) (int64, bool) { return int64(c.proc.PID), c.proc.PID != 0 }),
+	"proc.vpid":    numField(func(c *evctx) (int64, bool) { return int64(c.proc.VPID), c.proc.VPID != 0 }),
+	"proc.ppid":    numField(func(c *evctx) (int64, bool) { return int64(c.proc.PPID), c.proc.PPID != 0 }),
+	"thread.tid":   numField(func(c *evctx) (int64, bool) { return int64(c.proc.TID), c.proc.TID != 0 }),
+	"proc.cwd":     strField(func(c *evctx) (string, bool) { return nonEmpty(c.proc.Cwd) }),
 	"proc.tty": numField(func(c *evctx) (int64, bool) {
-		if c.ev.Proc.TTY {
+		if c.proc.TTY {
 			return 1, true
 		}
 		return 0, true
 	}),
 	"proc.pname": strField(func(c *evctx) (string, bool) {
-		if a := c.ev.Proc.Ancestors; len(a) > 0 {
+		if a := c.proc.Ancestors; len(a) > 0 {
 			return nonEmpty(ancestorName(a[0]))
 		}
 		return "", false
@@ -233,7 +237,7 @@ var procFields = map[string]fieldDef{
 	"proc.pexepath": strField(parentExe),
 	"proc.pexe":     strField(parentExe),
 	"proc.aname": {kind: kMulti, multi: func(c *evctx) ([]string, bool) {
-		a := c.ev.Proc.Ancestors
+		a := c.proc.Ancestors
 		if len(a) == 0 {
 			return nil, false
 		}
@@ -246,14 +250,14 @@ var procFields = map[string]fieldDef{
 		return c.anames, true
 	}},
 	"proc.is_exe_from_memfd": strField(func(c *evctx) (string, bool) { return boolStr(fromMemfd(c.ev)), true }),
-	"thread.cap_effective":   strField(func(c *evctx) (string, bool) { return capNames(c.ev.Proc.CapEffective), true }),
+	"thread.cap_effective":   strField(func(c *evctx) (string, bool) { return capNames(c.proc.CapEffective), true }),
 	"thread.cap_permitted": strField(func(c *evctx) (string, bool) {
-		return capNames(c.ev.Proc.CapPermitted), c.ev.Proc.CapPermitted != 0 || c.ev.Proc.CapEffective == 0
+		return capNames(c.proc.CapPermitted), c.proc.CapPermitted != 0 || c.proc.CapEffective == 0
 	}),
-	"user.uid":      numField(func(c *evctx) (int64, bool) { return int64(c.ev.Proc.EUID), true }),
+	"user.uid":      numField(func(c *evctx) (int64, bool) { return int64(c.proc.EUID), true }),
 	"user.name":     {kind: kStr, str: userName, literal: userLiteral},
-	"user.loginuid": numField(func(c *evctx) (int64, bool) { return int64(int32(c.ev.Proc.LoginUID)), true }),
-	"group.gid":     numField(func(c *evctx) (int64, bool) { return int64(c.ev.Proc.GID), true }),
+	"user.loginuid": numField(func(c *evctx) (int64, bool) { return int64(int32(c.proc.LoginUID)), true }),
+	"group.gid":     numField(func(c *evctx) (int64, bool) { return int64(c.proc.GID), true }),
 }
 
 func ancestorName(a event.Ancestor) string {
@@ -267,7 +271,7 @@ func ancestorName(a event.Ancestor) string {
 }
 
 func parentExe(c *evctx) (string, bool) {
-	if a := c.ev.Proc.Ancestors; len(a) > 0 {
+	if a := c.proc.Ancestors; len(a) > 0 {
 		return nonEmpty(a[0].Exe)
 	}
 	return "", false
@@ -287,10 +291,10 @@ func fromMemfd(ev *event.Event) bool {
 }
 
 func userName(c *evctx) (string, bool) {
-	if c.ev.Proc.EUID == 0 {
+	if c.proc.EUID == 0 {
 		return "root", true
 	}
-	return strconv.FormatUint(uint64(c.ev.Proc.EUID), 10), true
+	return strconv.FormatUint(uint64(c.proc.EUID), 10), true
 }
 
 func userLiteral(v string) string {
@@ -360,7 +364,7 @@ func lookupArgField(name, arg string) (fieldDef, error) {
 		}
 		exe := name == "proc.aexepath"
 		return strField(func(c *evctx) (string, bool) {
-			p := &c.ev.Proc
+			p := c.proc
 			if n == 0 {
 				if exe {
 					return nonEmpty(p.Exe)
