@@ -205,6 +205,9 @@ func classifyLine(tbl *[256]uint8, line, t []byte) int {
 			return lineText // a sentence
 		}
 	}
+	if syn >= 2 || indent >= 2 && syn > 0 && t[len(t)-1] != '.' {
+		return lineCode // decided before reading the line
+	}
 	// One pass over (the start of) the line: operators, calls, symbol
 	// density.
 	symbols, words, sqlWords := 0, 1, 0
