@@ -24,7 +24,7 @@ falco_files=(
 )
 
 echo "== go benchmarks (min of $COUNT runs of $BENCHTIME; load average $(cut -d' ' -f1 /proc/loadavg))"
-(cd "$repo" && go test ./internal/sensor/rules -run '^$' -bench 'Analyze|Quiet' \
+(cd "$repo" && go test ./internal/sensor/rules -run '^$' -bench 'Analyze|Quiet|Recording' \
 	-benchtime "$BENCHTIME" -count "$COUNT" -benchmem) |
 	awk '/^Benchmark/ { n=$1; v=$3; if (!(n in min) || v+0 < min[n]+0) { min[n]=v; line[n]=$0 } }
 	     END { for (n in line) print line[n] }' | sort

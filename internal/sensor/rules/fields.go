@@ -24,6 +24,8 @@ type evctx struct {
 	args, cmdline string
 	anames        []string // proc.aname, built on first use
 	anamesDone    bool
+	addrBuf       [2]netip.Addr // scratch for network fields
+	strBuf        [2]string
 }
 
 func (c *evctx) reset(ev *event.Event, num uint64) {

@@ -86,9 +86,9 @@ func portOf(get func(c *evctx) (end, bool)) fieldDef {
 
 func netsOf(gets ...func(c *evctx) (end, bool)) fieldDef {
 	return fieldDef{kind: kAddr, addrs: func(c *evctx) ([]netip.Addr, bool) {
-		var out []netip.Addr
+		out := c.addrBuf[:0]
 		for _, g := range gets {
-			if e, ok := g(c); ok {
+			if e, ok := g(c); ok && e.addr != "" {
 				if a, err := netip.ParseAddr(e.addr); err == nil {
 					out = append(out, a.Unmap())
 				}
@@ -122,7 +122,15 @@ var fdFields = map[string]fieldDef{
 		if !ok {
 			return "", false
 		}
-		return map[string]string{"file": "f", "ipv4": "4", "ipv6": "6", "unix": "u"}[t], true
+		switch t {
+		case "file":
+			return "f", true
+		case "ipv4":
+			return "4", true
+		case "ipv6":
+			return "6", true
+		}
+		return "u", true
 	}),
 	"fd.type": strField(fdType),
 	"fd.num": numField(func(c *evctx) (int64, bool) {
@@ -159,7 +167,7 @@ var fdFields = map[string]fieldDef{
 	"fd.lport": portOf(lEnd),
 	"fd.rport": portOf(rEnd),
 	"fd.ip": {kind: kMulti, multi: func(c *evctx) ([]string, bool) {
-		var out []string
+		out := c.strBuf[:0]
 		for _, g := range []func(*evctx) (end, bool){lEnd, rEnd} {
 			if e, ok := g(c); ok && e.addr != "" {
 				out = append(out, e.addr)
@@ -168,7 +176,7 @@ var fdFields = map[string]fieldDef{
 		return out, len(out) > 0
 	}},
 	"fd.port": {kind: kMulti, multi: func(c *evctx) ([]string, bool) {
-		var out []string
+		out := c.strBuf[:0]
 		for _, g := range []func(*evctx) (end, bool){lEnd, rEnd} {
 			if e, ok := g(c); ok {
 				out = append(out, strconv.Itoa(int(e.port)))
