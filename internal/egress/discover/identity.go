@@ -108,44 +108,78 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 }
 
 // Resolve attributes the connection from client to the proxy's local
-// address server. Lookups that fail leave their fields empty: attribution
-// is best effort and never stops traffic.
+// address server: Local, then Container. Lookups that fail leave their
+// fields empty: attribution is best effort and never stops traffic.
 func (r *Resolver) Resolve(ctx context.Context, client, server netip.AddrPort) Client {
+	c := r.Local(ctx, client, server)
+	r.Container(ctx, &c)
+	return c
+}
+
+// Local finds the process holding the client's socket when the client is
+// on this host, in the proxy's network namespace. It must run while the
+// client's connection is open.
+func (r *Resolver) Local(ctx context.Context, client, server netip.AddrPort) Client {
 	c := Client{Addr: client}
 	if r.procRoot != "" && isLocal(client.Addr()) {
 		if pid, comm, cid, err := r.localProcess(ctx, client, server); err == nil {
 			c.PID, c.Comm, c.ContainerID = pid, comm, cid
 		}
 	}
+	return c
+}
+
+// containerWait is how long Container keeps looking for an address the
+// engine does not list yet: a container's first connection can come
+// before the engine lists it.
+const containerWait = 2 * time.Second
+
+// Container names the container of c (by the container id Local found,
+// else by c's address) through the Docker Engine API.
+func (r *Resolver) Container(ctx context.Context, c *Client) {
 	if r.docker == nil {
-		return c
+		return
 	}
 	if c.ContainerID != "" {
-		if ct, ok := r.container(ctx, func(cs map[netip.Addr]container, ids map[string]container) (container, bool) {
+		if ct, ok := r.container(ctx, func(_ map[netip.Addr]container, ids map[string]container) (container, bool) {
 			ct, ok := ids[c.ContainerID]
 			return ct, ok
 		}); ok {
 			c.ContainerName, c.Image = ct.name, ct.image
 		}
-		return c
+		return
 	}
-	if ct, ok := r.container(ctx, func(cs map[netip.Addr]container, _ map[string]container) (container, bool) {
-		ct, ok := cs[client.Addr().Unmap()]
-		return ct, ok
-	}); ok {
-		c.ContainerID, c.ContainerName, c.Image = ct.id, ct.name, ct.image
+	deadline := time.Now().Add(containerWait)
+	for {
+		if ct, ok := r.container(ctx, func(cs map[netip.Addr]container, _ map[string]container) (container, bool) {
+			ct, ok := cs[c.Addr.Addr().Unmap()]
+			return ct, ok
+		}); ok {
+			c.ContainerID, c.ContainerName, c.Image = ct.id, ct.name, ct.image
+			return
+		}
+		if time.Now().After(deadline) || !onLocalBridge(c.Addr.Addr()) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(minRefresh):
+		}
 	}
-	return c
 }
 
+// minRefresh is the shortest interval between two container listings.
+const minRefresh = 200 * time.Millisecond
+
 // container looks in the cached container list, refreshing it when stale
-// or when the lookup misses and the list is more than a second old.
+// or when the lookup misses and the list is older than minRefresh.
 func (r *Resolver) container(ctx context.Context, find func(map[netip.Addr]container, map[string]container) (container, bool)) (container, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	age := time.Since(r.fetched)
 	if age < r.ttl {
-		if ct, ok := find(r.byIP, r.byID); ok || age < time.Second {
+		if ct, ok := find(r.byIP, r.byID); ok || age < minRefresh {
 			return ct, ok
 		}
 	}
@@ -159,10 +193,38 @@ func (r *Resolver) container(ctx context.Context, find func(map[netip.Addr]conta
 	return find(byIP, byID)
 }
 
-// listContainers asks the Docker Engine API for running containers and
-// their addresses on every network.
+// onLocalBridge reports whether a lies in a subnet of one of this host's
+// interfaces (where local containers' bridges are) without being one of
+// this host's own addresses.
+func onLocalBridge(a netip.Addr) bool {
+	a = a.Unmap()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range addrs {
+		n, ok := ia.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, _ := netip.AddrFromSlice(n.IP)
+		if ip.Unmap() == a {
+			return false
+		}
+		if n.Contains(a.AsSlice()) && !a.IsLoopback() {
+			return true
+		}
+	}
+	return false
+}
+
+// listContainers asks the Docker Engine API for containers and their
+// addresses on every network. It asks for all containers, not only running
+// ones: a container's first connection can come before the engine lists it
+// as running (its network is up while its state still says created).
+// Stopped containers hold no address; a running container wins a clash.
 func listContainers(ctx context.Context, hc *http.Client) (map[netip.Addr]container, map[string]container, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/containers/json", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/containers/json?all=1", nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,6 +238,7 @@ func listContainers(ctx context.Context, hc *http.Client) (map[netip.Addr]contai
 	}
 	var list []struct {
 		ID              string   `json:"Id"`
+		State           string   `json:"State"`
 		Names           []string `json:"Names"`
 		Image           string   `json:"Image"`
 		NetworkSettings struct {
@@ -198,7 +261,9 @@ func listContainers(ctx context.Context, hc *http.Client) (map[netip.Addr]contai
 		for _, n := range c.NetworkSettings.Networks {
 			for _, s := range []string{n.IPAddress, n.GlobalIPv6Address} {
 				if a, err := netip.ParseAddr(s); err == nil {
-					byIP[a] = ct
+					if _, taken := byIP[a]; !taken || c.State == "running" {
+						byIP[a] = ct
+					}
 				}
 			}
 		}

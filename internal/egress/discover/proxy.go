@@ -26,13 +26,24 @@ type Interceptor interface {
 
 // Tunnel describes an intercepted connection to its Interceptor.
 type Tunnel struct {
-	Client     Client
+	Client     Client // the local process part of the attribution; see Who
 	UserAgent  string
 	Host       string // CONNECT authority, host:port
 	SNI        string
 	Vendor     string
 	Kind       string
 	Sanctioned bool
+	who        func() Client
+}
+
+// Who returns the client's full attribution, waiting for the container
+// lookup (up to a few seconds for a container the engine does not list
+// yet). Call it when writing a record, not before answering the client.
+func (t *Tunnel) Who() Client {
+	if t.who == nil {
+		return t.Client
+	}
+	return t.who()
 }
 
 // Config configures a Proxy.
@@ -172,21 +183,36 @@ func addrs(r *http.Request) (client, local netip.AddrPort) {
 	return client, local
 }
 
-// resolveAsync starts client attribution; the returned function waits
-// for it.
-func (p *Proxy) resolveAsync(ctx context.Context, r *http.Request) func() Client {
+// resolveAsync starts client attribution; the returned functions wait
+// for its local part (the /proc lookup, which must finish while the
+// client's connection is open: callers wait for it before answering) and
+// for all of it (the container lookup may take longer; callers wait for it
+// only to write the record). Only AI connections are attributed.
+func (p *Proxy) resolveAsync(ctx context.Context, r *http.Request) (early, all func() Client) {
 	client, local := addrs(r)
 	if p.cfg.Resolver == nil {
-		return func() Client { return Client{Addr: client} }
+		f := func() Client { return Client{Addr: client} }
+		return f, f
 	}
-	ch := make(chan Client, 1)
-	go func() { ch <- p.cfg.Resolver.Resolve(ctx, client, local) }()
-	var once sync.Once
-	var c Client
-	return func() Client {
-		once.Do(func() { c = <-ch })
+	earlyCh, allCh := make(chan Client, 1), make(chan Client, 1)
+	go func() {
+		c := p.cfg.Resolver.Local(ctx, client, local)
+		earlyCh <- c
+		p.cfg.Resolver.Container(ctx, &c)
+		allCh <- c
+	}()
+	var eOnce, aOnce sync.Once
+	var e, c Client
+	early = func() Client {
+		eOnce.Do(func() { e = <-earlyCh })
+		return e
+	}
+	all = func() Client {
+		early()
+		aOnce.Do(func() { c = <-allCh })
 		return c
 	}
+	return early, all
 }
 
 func (p *Proxy) record(rec *Record) {
@@ -219,12 +245,12 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 	authority := hostPort(Normalize(host), port)
 	ep := p.match(host)
 	rec := p.newRecord(r, authority, ep)
-	var who func() Client
+	var early, who func() Client
 	if ep != nil {
-		who = p.resolveAsync(context.WithoutCancel(ctx), r)
+		early, who = p.resolveAsync(context.WithoutCancel(ctx), r)
 	}
 	if ep != nil && !rec.Sanctioned && p.policy.Block {
-		p.refuse(w, rec, who)
+		p.refuse(w, rec, early, who)
 		return
 	}
 	hj, ok := w.(http.Hijacker)
@@ -247,8 +273,8 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if who != nil {
-		rec.Client = who() // concurrent with the dial; before the client can close
+	if early != nil {
+		early() // concurrent with the dial; before the client can close
 	}
 	conn, brw, err := hj.Hijack()
 	if err != nil {
@@ -270,21 +296,25 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Status = http.StatusOK
 	if inspect {
-		p.intercept(ctx, conn, brw.Reader, rec)
+		p.intercept(ctx, conn, brw.Reader, rec, early(), who)
 		return
 	}
 	if who == nil {
 		// Not an AI host by name; the ClientHello may still name one.
-		who = func() Client { return p.resolveAsync(context.WithoutCancel(ctx), r)() }
+		who = func() Client {
+			early, all := p.resolveAsync(context.WithoutCancel(ctx), r)
+			early()
+			return all()
+		}
 	}
 	p.relay(ctx, conn, brw.Reader, upstream, rec, ep, who)
 }
 
 // refuse answers 403 to an unsanctioned AI request and records it.
-func (p *Proxy) refuse(w http.ResponseWriter, rec *Record, who func() Client) {
-	rec.Client = who()
+func (p *Proxy) refuse(w http.ResponseWriter, rec *Record, early, all func() Client) {
+	early()
 	http.Error(w, "pave: direct use of AI endpoint "+rec.Host+" is not sanctioned; use the AI gateway", http.StatusForbidden)
-	rec.Blocked, rec.Status = true, http.StatusForbidden
+	rec.Blocked, rec.Status, rec.Client = true, http.StatusForbidden, all()
 	rec.Duration = time.Since(rec.Time)
 	p.ai.Add(1)
 	p.blk.Add(1)
@@ -328,7 +358,9 @@ func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upst
 			// The ClientHello names an AI host the CONNECT line did not
 			// (CONNECT by address, or domain fronting): the SNI decides.
 			if ep == nil {
-				rec.Client = who()
+				ch := make(chan Client, 1)
+				go func() { ch <- who() }() // starts while the client is connected
+				who = func() Client { return <-ch }
 			}
 			ep = sep
 			rec.Vendor, rec.Kind, rec.Sanctioned = sep.Vendor, sep.Kind, p.policy.Sanctioned(sep.Vendor)
@@ -355,6 +387,7 @@ func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upst
 		return
 	}
 	p.ai.Add(1)
+	rec.Client = who()
 	rec.BytesUp, rec.BytesDown, rec.Duration = up, down, time.Since(rec.Time)
 	p.record(rec)
 }
@@ -368,7 +401,7 @@ func closeWrite(c net.Conn) {
 }
 
 // intercept hands a tunnel to the Interceptor, counting its bytes.
-func (p *Proxy) intercept(ctx context.Context, conn net.Conn, cr *bufio.Reader, rec *Record) {
+func (p *Proxy) intercept(ctx context.Context, conn net.Conn, cr *bufio.Reader, rec *Record, local Client, who func() Client) {
 	hello, raw, herr := ReadClientHello(cr)
 	if hello != nil {
 		rec.SNI, rec.ALPN = hello.ServerName, hello.ALPN
@@ -377,8 +410,8 @@ func (p *Proxy) intercept(ctx context.Context, conn net.Conn, cr *bufio.Reader, 
 	if herr != nil {
 		rec.Err = "inspect: " + herr.Error()
 	} else {
-		t := &Tunnel{Client: rec.Client, UserAgent: rec.UserAgent, Host: rec.Host, SNI: rec.SNI,
-			Vendor: rec.Vendor, Kind: rec.Kind, Sanctioned: rec.Sanctioned}
+		t := &Tunnel{Client: local, UserAgent: rec.UserAgent, Host: rec.Host, SNI: rec.SNI,
+			Vendor: rec.Vendor, Kind: rec.Kind, Sanctioned: rec.Sanctioned, who: who}
 		if err := p.cfg.Interceptor.Intercept(ctx, cc, t); err != nil {
 			rec.Err = err.Error()
 		} else {
@@ -386,6 +419,7 @@ func (p *Proxy) intercept(ctx context.Context, conn net.Conn, cr *bufio.Reader, 
 		}
 	}
 	p.ai.Add(1)
+	rec.Client = who()
 	rec.BytesUp, rec.BytesDown, rec.Duration = cc.in.Load(), cc.out.Load(), time.Since(rec.Time)
 	p.record(rec)
 }
@@ -441,12 +475,12 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := p.newRecord(r, host, ep)
 	rec.Path = r.URL.Path
-	who := p.resolveAsync(context.WithoutCancel(r.Context()), r)
+	early, who := p.resolveAsync(context.WithoutCancel(r.Context()), r)
 	if !rec.Sanctioned && p.policy.Block {
-		p.refuse(w, rec, who)
+		p.refuse(w, rec, early, who)
 		return
 	}
-	rec.Client = who() // before the response lets the client close
+	early() // before the response lets the client close
 	cw := &countingWriter{ResponseWriter: w}
 	cb := &countingBody{ReadCloser: r.Body}
 	r.Body = cb
@@ -456,6 +490,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		rec.Status = http.StatusOK
 	}
 	p.ai.Add(1)
+	rec.Client = who()
 	rec.BytesUp, rec.BytesDown, rec.Duration = cb.n, cw.n, time.Since(rec.Time)
 	p.record(rec)
 }

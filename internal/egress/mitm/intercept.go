@@ -229,7 +229,7 @@ func (i *Interceptor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	e := &audit.Entry{
 		Time: start, Kind: audit.KindRequest,
-		Identity: audit.Identity{User: t.Client.Label()},
+		Identity: audit.Identity{User: t.Who().Label()},
 		Client:   audit.ParseClient(r.UserAgent()),
 		Vendor:   t.Vendor, Method: r.Method, Endpoint: r.URL.Path, Host: upstreamAuthority(t),
 		Action: audit.ActionAllow, Inspection: audit.InspectionComplete,
