@@ -112,6 +112,9 @@ func BenchmarkScanProse(b *testing.B)    { benchScan(b, Config{}, proseInput(b))
 func BenchmarkScanGo(b *testing.B)       { benchScan(b, Config{}, goInput(b)) }
 func BenchmarkScanProseOrg(b *testing.B) { benchScan(b, orgConfig(), proseInput(b)) }
 func BenchmarkScanGoOrg(b *testing.B)    { benchScan(b, orgConfig(), goInput(b)) }
+func BenchmarkScanGoOrgUnkeyedRegex(b *testing.B) {
+	benchScan(b, unkeyedConfig(), goInput(b))
+}
 func BenchmarkScanProseNoCode(b *testing.B) {
 	benchScan(b, Config{Disable: []string{"source-code"}}, proseInput(b))
 }
@@ -121,6 +124,15 @@ func BenchmarkScanGoNoCode(b *testing.B) {
 
 func BenchmarkSourceGo(b *testing.B) {
 	in := goInput(b)
+	b.SetBytes(int64(len(in)))
+	tbl := lineClasses()
+	for b.Loop() {
+		scanSource(in, DefaultSourceCodeMinLines, BuiltinRules()[numBuiltin], &tbl)
+	}
+}
+
+func BenchmarkSourceProse(b *testing.B) {
+	in := proseInput(b)
 	b.SetBytes(int64(len(in)))
 	tbl := lineClasses()
 	for b.Loop() {
