@@ -77,27 +77,30 @@ type DetectorFunc func(text []byte) []Hit
 func (f DetectorFunc) Detect(text []byte) []Hit { return f(text) }
 
 // Slug turns a title into a lower-case, dash-separated label of at most
-// 32 bytes, cut at a word boundary: "AWS access key id" →
+// 32 bytes, cut at a word boundary, without parenthesised asides:
+// "AWS access key id" →
 // "aws-access-key-id".
 func Slug(title string) string {
 	var b strings.Builder
 	dash := false
+	depth := 0 // parenthesised asides make labels long: drop them
 	for _, r := range strings.ToLower(title) {
 		switch {
+		case r == '(':
+			depth++
+		case r == ')':
+			depth = max(0, depth-1)
+		case depth > 0:
 		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
 			if dash && b.Len() > 0 {
 				b.WriteByte('-')
 			}
 			dash = false
 			b.WriteRune(r)
-		case r == '(':
-			// parenthesised asides make labels long; stop at them
-			goto done
 		default:
 			dash = true
 		}
 	}
-done:
 	s := b.String()
 	for len(s) > 32 {
 		i := strings.LastIndexByte(s[:32], '-')
@@ -177,7 +180,7 @@ func Parse(f Format, body []byte) (*Doc, error) {
 var skipKeys = map[string]bool{
 	"model": true, "role": true, "type": true, "id": true, "object": true,
 	"tool_call_id": true, "tool_use_id": true, "call_id": true, "media_type": true,
-	"detail": true, "encoding_format": true, "stop_reason": true, "finish_reason": true,
+	"detail": true, "encoding_format": true, "format": true, "stop_reason": true, "finish_reason": true,
 	"previous_response_id": true, "service_tier": true, "reasoning_effort": true,
 }
 
