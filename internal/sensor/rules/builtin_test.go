@@ -292,6 +292,20 @@ func TestProcTable(t *testing.T) {
 	if !fires(e2, bare(11, 10, "cat")) {
 		t.Error("forked child: parent chain and image not filled in from the parent")
 	}
+	// The parent's command line comes from the parent's exec.
+	e3, _ := fromYAML(t, oneRule("evt.type = execve and proc.pcmdline = 'nginx -g daemon off;'"))
+	child := execEv("sh", args("-c", "id"), func(ev *event.Event) {
+		ev.Proc.Ancestors = []event.Ancestor{{PID: 20, Comm: "nginx"}}
+	})
+	if fires(e3, child) {
+		t.Error("proc.pcmdline answered before the parent's exec was seen")
+	}
+	nginx := execEv("nginx", args("-g", "daemon off;"))
+	nginx.Proc.PID = 20
+	e3.Analyze(nginx)
+	if !fires(e3, child) {
+		t.Error("proc.pcmdline not taken from the parent's exec")
+	}
 	exit := newEv(event.Exit, "cat", parents())
 	exit.Proc.PID, exit.Proc.Exe, exit.Proc.Args = 10, "", nil
 	e.Analyze(exit)

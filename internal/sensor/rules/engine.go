@@ -127,6 +127,7 @@ func Load(ctx context.Context, opts Options) (*Engine, *LoadReport, error) {
 // compileSet compiles every rule of s.
 func compileSet(s *ruleSet) (*Engine, *LoadReport) {
 	e := &Engine{enforce: map[string]bool{}, procs: procTable{}}
+	e.cx.procs = e.procs
 	rep := &LoadReport{Warnings: s.warnings}
 	c := &compiler{lists: s.lists, macros: s.macros}
 	for _, d := range s.rules {

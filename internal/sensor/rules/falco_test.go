@@ -144,6 +144,9 @@ func TestFalcoWellKnownRules(t *testing.T) {
 		{"Search Private Keys or Passwords", execEv("grep", args("-r", "TODO", ".")), false},
 		{"Launch Privileged Container", execEv("sh", vpid(1), func(ev *event.Event) { ev.Container.Privileged = true }), true},
 		{"Launch Privileged Container", execEv("sh", vpid(1)), false},
+		{"Run shell untrusted", execEv("sh", args("-c", "id"), parents("nginx")), true},
+		{"Run shell untrusted", execEv("sh", args("-c", "id"), parents("bash")), false},
+		{"Run shell untrusted", execEv("sh", args("-c", "uname -a 2>&1"), parents("nginx")), false},
 		{"Change thread namespace", changeEv(event.Setns, "nsenter", event.Change{Flags: []string{"CLONE_NEWNS"}}), true},
 	}
 	for _, tc := range tests {

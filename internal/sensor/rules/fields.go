@@ -17,6 +17,7 @@ type evctx struct {
 	// table filled in what the event lacks (arguments, ancestors).
 	proc    *event.Process
 	scratch event.Process
+	procs   procTable // the engine's process table (nil outside Analyze)
 	bit     typeSet
 	num     uint64 // evt.num: the engine's event counter, from 1
 
@@ -29,7 +30,7 @@ type evctx struct {
 }
 
 func (c *evctx) reset(ev *event.Event, num uint64) {
-	*c = evctx{ev: ev, proc: &ev.Proc, bit: typeBit(ev.Type), num: num, anames: c.anames[:0]}
+	*c = evctx{ev: ev, proc: &ev.Proc, bit: typeBit(ev.Type), num: num, anames: c.anames[:0], procs: c.procs}
 }
 
 func (c *evctx) cmd() {
@@ -236,6 +237,7 @@ var procFields = map[string]fieldDef{
 		}
 		return "", false
 	}),
+	"proc.pcmdline": strField(parentCmdline),
 	"proc.pexepath": strField(parentExe),
 	"proc.pexe":     strField(parentExe),
 	"proc.aname": {kind: kMulti, multi: func(c *evctx) ([]string, bool) {
@@ -270,6 +272,24 @@ func ancestorName(a event.Ancestor) string {
 		return path.Base(a.Exe)
 	}
 	return ""
+}
+
+// parentCmdline is the parent's command line, known when the sensor saw
+// the parent's exec (the process table holds it).
+func parentCmdline(c *evctx) (string, bool) {
+	a := c.proc.Ancestors
+	if len(a) == 0 {
+		return "", false
+	}
+	in, ok := c.procs[a[0].PID]
+	if !ok || (a[0].Comm != "" && in.comm != a[0].Comm) {
+		return "", false
+	}
+	s := in.comm
+	if len(in.args) > 1 {
+		s += " " + strings.Join(in.args[1:], " ")
+	}
+	return s, true
 }
 
 func parentExe(c *evctx) (string, bool) {

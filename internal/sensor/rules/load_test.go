@@ -170,7 +170,7 @@ func TestOperators(t *testing.T) {
 // TestDisabledReasons: what the engine cannot answer disables a rule.
 func TestDisabledReasons(t *testing.T) {
 	tests := []struct{ cond, want string }{
-		{"proc.pcmdline contains java", "proc.pcmdline: the sensor records no arguments for ancestors"},
+		{"proc.sname = java", "proc.sname: session leaders are not tracked"},
 		{"fd.sip.name = x", "peer addresses are not resolved"},
 		{"no.such.field = 1", "no.such.field: unknown field"},
 		{"evt.type = symlink", "event types not observed by the sensor: symlink"},
@@ -214,7 +214,7 @@ func TestDisabledReasons(t *testing.T) {
 // TestExclusionNotes: an unanswerable comparison under a not narrows an
 // exclusion; it is taken as false, so the rule still fires, with a note.
 func TestExclusionNotes(t *testing.T) {
-	e, rep := fromYAML(t, oneRule("evt.type = execve and not (proc.pcmdline contains java or user.name = www-data)"))
+	e, rep := fromYAML(t, oneRule("evt.type = execve and not (proc.env contains java or user.name = www-data)"))
 	st := status(rep, "r")
 	if !st.Enabled || len(st.Notes) != 2 {
 		t.Fatalf("status %+v", st)
@@ -224,12 +224,12 @@ func TestExclusionNotes(t *testing.T) {
 	}
 	// A not that is not an exclusion of the rule (here under an or, used
 	// to test that a value is present) gives no licence to guess.
-	_, rep = fromYAML(t, oneRule("evt.type = execve and (proc.name = x or not proc.pcmdline in (a))"))
+	_, rep = fromYAML(t, oneRule("evt.type = execve and (proc.name = x or not proc.env in (a))"))
 	if status(rep, "r").Enabled {
 		t.Error("a negated unsupported field under an or did not disable the rule")
 	}
 	// not not X puts X back in a positive position.
-	_, rep = fromYAML(t, oneRule("evt.type = execve and not not proc.pcmdline contains java"))
+	_, rep = fromYAML(t, oneRule("evt.type = execve and not not proc.env contains java"))
 	if status(rep, "r").Enabled {
 		t.Error("double negation of an unsupported field did not disable the rule")
 	}
