@@ -48,6 +48,7 @@ func TestDetect(t *testing.T) {
 		{"email plus tag", "<anna+news@mail.corp.io>", []string{"email anna+news@mail.corp.io"}},
 		{"email sentence end", "Contact: bob_smith@uni-heidelberg.de.", []string{"email bob_smith@uni-heidelberg.de"}},
 		{"email in json", `{"email":"maria.rossi@libero.it"}`, []string{"email maria.rossi@libero.it"}},
+		{"mailto", "<a href=\"mailto:ola@firma.pl\">", []string{"email ola@firma.pl"}},
 		{"visa spaced", "card 4539 1488 0343 6467 exp 12/29", []string{"card 4539 1488 0343 6467"}},
 		{"visa contiguous", "pan=4916338506082832;", []string{"card 4916338506082832"}},
 		{"mastercard dashed", "5425-2334-3010-9903", []string{"card 5425-2334-3010-9903"}},
@@ -114,7 +115,8 @@ func TestNearMisses(t *testing.T) {
 		// e-mail look-alikes and placeholders
 		"user@example.com", "admin@sub.example.org", "noreply@github.com", "git@github.com:org/repo.git",
 		"icon@2x.png", "golang.org/x/mod@v0.43.0", "image@sha256:abcd", "@scope/package", "foo@bar", "a@b.c",
-		"name@domain.tld", "x@localhost", "me@host.test",
+		"name@domain.tld", "x@localhost", "me@host.test", "https://deploy:s3cr3t@registry.firma.pl/v2/",
+		"postgres://app:pw@db.firma.pl:5432/x",
 		// cards: bad Luhn, unknown issuer, odd grouping
 		"4539 1488 0343 6468", "1234 5678 9012 3456", "9999999999999995", "4539-1488 0343-6467", "42424 24242 42424 2",
 		// IBANs: bad check digits, wrong country length, lower case, unknown country

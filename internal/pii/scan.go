@@ -149,10 +149,27 @@ func (e *Engine) email(b []byte, i int, out *[]Match) int {
 	if t < len(b) && (e.word(b[t]) || b[t] == '@') {
 		return t
 	}
+	if s > 0 && b[s-1] == ':' && urlUserinfo(b, s-1) {
+		return max(t, i+1) // https://user:password@host: a URL's credentials (internal/secret's concern)
+	}
 	if localPart(b[s:i]) && hostPart(b[i+1:t]) && !placeholderEmail(b[s:i], b[i+1:t]) {
 		e.add(out, rEmail, s, t)
 	}
 	return max(t, i+1)
+}
+
+// urlUserinfo reports whether the ':' at c separates a user name from a
+// password in a URL: "//" comes before it with no space in between.
+func urlUserinfo(b []byte, c int) bool {
+	for k := c - 1; k > 0 && c-k < 256; k-- {
+		switch b[k] {
+		case ' ', '\t', '\n', '"', '\'', '<', '>':
+			return false
+		case '/':
+			return b[k-1] == '/'
+		}
+	}
+	return false
 }
 
 // localByte is the practical local-part alphabet: RFC 5322 atext minus
