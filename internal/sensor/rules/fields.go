@@ -430,7 +430,6 @@ func lookupArgField(name, arg string) (fieldDef, error) {
 
 // knownUnsupported are Falco fields the sensor's events cannot answer.
 var knownUnsupported = map[string]string{
-	"proc.pcmdline":                          "the sensor records no arguments for ancestors",
 	"proc.sname":                             "session leaders are not tracked",
 	"proc.duration":                          "process start times are not tracked",
 	"proc.ppid.duration":                     "process start times are not tracked",
