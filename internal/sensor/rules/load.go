@@ -272,6 +272,13 @@ func (s *ruleSet) rule(source string, it *yval) error {
 	if d.exceptions, err = exceptions(it.get("exceptions")); err != nil {
 		return err
 	}
+	src, err := str(it.get("source"), "source")
+	if err != nil {
+		return err
+	}
+	if src != "" && src != "syscall" {
+		d.problems = append(d.problems, fmt.Sprintf("source %s: only the syscall source is evaluated", src))
+	}
 	app, err := boolVal(it.get("append"), "append")
 	if err != nil {
 		return err
@@ -293,7 +300,7 @@ func (s *ruleSet) rule(source string, it *yval) error {
 		old.enabled = d.enabled
 		return nil
 	}
-	if d.cond == "" {
+	if d.cond == "" && len(d.problems) == 0 {
 		d.problems = append(d.problems, "no condition")
 	}
 	if d.priority == "" {

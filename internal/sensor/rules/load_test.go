@@ -191,6 +191,7 @@ func TestDisabledReasons(t *testing.T) {
 		{"proc.aname[x] = y", "ancestor level"},
 		{"k8s.pod.label.app = x", "labels are not exposed"},
 		{"not proc.name = x", "the condition matches no event type"},
+		{"ka.verb = create\n  source: k8s_audit", "source k8s_audit: only the syscall source is evaluated"},
 	}
 	macros := "- macro: a_loop\n  condition: b_loop\n- macro: b_loop\n  condition: a_loop\n" +
 		"- macro: bad_macro\n  condition: proc.name in (\n" +
