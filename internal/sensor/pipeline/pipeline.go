@@ -30,7 +30,7 @@ type Config struct {
 	// recorder.
 	Analyzers []event.Analyzer
 	// Output receives the JSON-lines stream; nil writes nothing. It is
-	// flushed whenever the pipeline catches up, so the stream is live.
+	// flushed at least every 100ms while lines wait, so the stream is live.
 	Output io.Writer
 	// Types selects the event types written to Output (nil: all).
 	// Analyzers see every type; findings are always written.
@@ -265,9 +265,32 @@ func enforce(cfg Config, ev *event.Event) *Action {
 	return a
 }
 
+// flushEvery bounds how long a written line may sit in the buffer: the
+// stream stays live (a finding is on disk within this) without a write
+// system call per event.
+const flushEvery = 100 * time.Millisecond
+
 func write(bw *bufio.Writer, in <-chan item, m *Metrics, types map[event.Type]bool) error {
 	var err error
-	for it := range in {
+	tick := time.NewTicker(flushEvery)
+	defer tick.Stop()
+	for {
+		var it item
+		select {
+		case v, ok := <-in:
+			if !ok {
+				if err != nil {
+					return fmt.Errorf("pipeline: output: %w", err)
+				}
+				return nil
+			}
+			it = v
+		case <-tick.C:
+			if bw != nil && err == nil && bw.Buffered() > 0 {
+				err = bw.Flush()
+			}
+			continue
+		}
 		if bw == nil || err != nil {
 			continue // keep draining so the stages before never block
 		}
@@ -280,14 +303,7 @@ func write(bw *bufio.Writer, in <-chan item, m *Metrics, types map[event.Type]bo
 		} else {
 			err = writeLine(bw, it.line)
 		}
-		if err == nil && len(in) == 0 {
-			err = bw.Flush()
-		}
 	}
-	if err != nil {
-		return fmt.Errorf("pipeline: output: %w", err)
-	}
-	return nil
 }
 
 func writeLine(w *bufio.Writer, l *Line) error {
