@@ -139,3 +139,16 @@ func BenchmarkSourceProse(b *testing.B) {
 		scanSource(in, DefaultSourceCodeMinLines, BuiltinRules()[numBuiltin], &tbl)
 	}
 }
+
+// BenchmarkScanPrompt is one short chat prompt with a few values in it:
+// the per-request cost the gateway pays.
+func BenchmarkScanPrompt(b *testing.B) {
+	in := []byte(`Hi, please draft a polite reminder to our customer about the unpaid invoice.
+Details: contact Anna Nowak <anna.nowak@firma.pl>, tel. +48 601 234 567,
+account PL61 1090 1014 0000 0712 1981 2874, invoice 2026/11/0042 for 1,250.00 EUR,
+due 2026-11-30. Mention that the card ending 6467 was declined on 2026-12-01 and
+that she can call our office on (212) 736-5000 or reply to billing@firma.pl.
+Keep it short, friendly and in English; sign it as "Accounts team, Falcon project".
+`)
+	benchScan(b, orgConfig(), in)
+}

@@ -270,7 +270,10 @@ func finish(b []byte, ms []Match) {
 		m.Category = m.Rule.Category
 		v := b[m.Start:m.End]
 		sum := sha256.Sum256(v)
-		m.Hash = "sha256:" + hex.EncodeToString(sum[:])
+		var h [len("sha256:") + 2*sha256.Size]byte
+		copy(h[:], "sha256:")
+		hex.Encode(h[len("sha256:"):], sum[:])
+		m.Hash = string(h[:])
 		if m.Severity == finding.Unknown {
 			m.Severity = m.Rule.Severity
 		}

@@ -2,7 +2,6 @@ package pii
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 
 	"github.com/pavesec/pave/internal/secret"
@@ -42,7 +41,7 @@ func maskEmail(v []byte) string {
 	if at <= 0 || dot < at+2 {
 		return secret.Mask(string(v))
 	}
-	return fmt.Sprintf("%c***@%c***%s", v[0], v[at+1], v[dot:])
+	return string(v[0]) + "***@" + string(v[at+1]) + "***" + string(v[dot:])
 }
 
 // maskGrouped writes s in groups of four with all but its first keep
