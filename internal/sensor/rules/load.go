@@ -454,7 +454,7 @@ func exceptionNode(exs []exception) (node, error) {
 						vs = append(vs, listItem(e.s))
 					}
 				} else {
-					vs = []value{{text: it.s}}
+					vs = []value{listItem(it.s)}
 				}
 				n, err := exceptionCmp(f, comp, vs)
 				if err != nil {
