@@ -93,6 +93,7 @@ func TestDetect(t *testing.T) {
 		{"ipv6", "server 2a00:1450:4001:82b::200e responded", []string{"ipv6 2a00:1450:4001:82b::200e"}},
 		{"ipv6 zone", "ping fe80::1ff:fe23:4567:890a%eth0", []string{"ipv6 fe80::1ff:fe23:4567:890a"}},
 		{"ipv6 in brackets with port", "http://[2606:4700:4700::1111]:443/", []string{"ipv6 2606:4700:4700::1111"}},
+		{"after a lone colon", "Karta :4539148803436467", []string{"card 4539148803436467"}},
 		{"several", "a@corp.pl, 4242424242424242 and PL61109010140000071219812874",
 			[]string{"email a@corp.pl", "card 4242424242424242", "iban PL61109010140000071219812874"}},
 		// A PESEL after "tel": both fit; the checksum-validated one wins.

@@ -748,7 +748,7 @@ func (e *Engine) ipv6(b []byte, i int, out *[]Match) int {
 		t-- // a colon ending a sentence or a key ("addr 2001:db8::1: ok")
 	}
 	if s > 0 && (e.word(b[s-1]) || b[s-1] == '.') || e.glued(b, t) && b[t] != '/' && b[t] != '%' || !validIPv6(b[s:t]) {
-		return t
+		return i + 1 // what follows the colon may be a value of its own (" :4539 1488 ...")
 	}
 	e.add(out, rIPv6, s, t)
 	return t
