@@ -358,8 +358,8 @@ func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upst
 			// The ClientHello names an AI host the CONNECT line did not
 			// (CONNECT by address, or domain fronting): the SNI decides.
 			if ep == nil {
-				ch := make(chan Client, 1)
-				go func() { ch <- who() }() // starts while the client is connected
+				ch, resolve := make(chan Client, 1), who
+				go func() { ch <- resolve() }() // starts while the client is connected
 				who = func() Client { return <-ch }
 			}
 			ep = sep
