@@ -287,3 +287,45 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestSensorReplayDrift learns baselines from the first second of the real
+// recording, then reports drift for what the container did afterwards (it
+// ran dpkg, bash and nc only at the end); a second replay in detect mode
+// reads the saved baseline and reports the same drift.
+func TestSensorReplayDrift(t *testing.T) {
+	dir := t.TempDir()
+	drift := func(stdout string) map[string]bool {
+		got := map[string]bool{}
+		for _, l := range streamLines(t, []byte(stdout)) {
+			if l.Kind == pipeline.KindFinding && strings.HasPrefix(l.Finding.Rule.ID, "PAVE-RT-DRIFT-") {
+				got[l.Finding.Rule.ID+" "+l.Finding.Evidence] = true
+			}
+		}
+		return got
+	}
+	code, stdout, stderr := pave(t, "sensor", "replay", recordingFile, "--no-builtin-rules", "--baseline-dir", dir, "--learn", "1s")
+	if code != 0 {
+		t.Fatalf("learn: exit %d: %s", code, stderr)
+	}
+	learned := drift(stdout)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("baselines written: %q", files)
+	}
+	var dpkg bool
+	for k := range learned {
+		dpkg = dpkg || strings.Contains(k, "DRIFT-EXEC") && strings.Contains(k, "dpkg")
+	}
+	if !dpkg {
+		t.Errorf("no drift for dpkg after learning: %v", learned)
+	}
+	code, stdout, stderr = pave(t, "sensor", "replay", recordingFile, "--no-builtin-rules", "--baseline-dir", dir)
+	if code != 0 {
+		t.Fatalf("detect: exit %d: %s", code, stderr)
+	}
+	for k := range learned {
+		if !drift(stdout)[k] {
+			t.Errorf("detect mode lacks %q", k)
+		}
+	}
+}
