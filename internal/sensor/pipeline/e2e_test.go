@@ -417,3 +417,82 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 }
+
+// slowWriter makes the output the bottleneck.
+type slowWriter struct{ d time.Duration }
+
+func (w slowWriter) Write(b []byte) (int, error) {
+	time.Sleep(w.d)
+	return len(b), nil
+}
+
+// TestDropsReported makes the real kernel drop events: a one-page ring
+// buffer, queues of one and an output that takes 20ms a write, while a
+// container runs a burst of programs. The pipeline waits rather than drop
+// (queue waits counted), the kernel counts what it could not queue, and
+// the drops reach the warnings, the summary and the metrics.
+func TestDropsReported(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("needs root")
+		}
+		t.Skip("needs root (eBPF)")
+	}
+	img := sensortest.RuntimeImage(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := sensor.Open(ctx, sensor.Config{ContainersOnly: true, RingBufferSize: os.Getpagesize()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	id := sensortest.RunContainer(t, ctx, sensortest.RunOptions{Image: img})
+	m := NewMetrics()
+	var mu sync.Mutex
+	var warnings []string
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan *Summary, 1)
+	go func() {
+		sum, err := Run(runCtx, Config{Source: s, Output: slowWriter{20 * time.Millisecond}, QueueLen: 1, Metrics: m,
+			Warn: func(msg string) { mu.Lock(); warnings = append(warnings, msg); mu.Unlock() }})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- sum
+	}()
+	dockerExec(t, ctx, id, "sh", "-c", "i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var total uint64
+		for _, n := range s.Stats().Dropped {
+			total += n
+		}
+		if total > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the kernel dropped nothing: the test did not overload it")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // one tick of the drop monitor
+	var text bytes.Buffer
+	m.WriteText(&text)
+	stop()
+	sum := <-done
+	if sum.DroppedTotal == 0 || sum.Dropped[event.Exec] == 0 {
+		t.Errorf("summary dropped %v", sum.Dropped)
+	}
+	if sum.QueueWaits["read"] == 0 && sum.QueueWaits["analyze"] == 0 {
+		t.Errorf("no queue waits counted: %v", sum.QueueWaits)
+	}
+	if !strings.Contains(text.String(), `pave_sensor_events_dropped_total{type="execve"} `) ||
+		strings.Contains(text.String(), `pave_sensor_events_dropped_total{type="execve"} 0`+"\n") {
+		t.Errorf("metrics do not show the execve drops:\n%s", text.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(warnings) < 2 || !strings.Contains(warnings[0], "so far") || !strings.Contains(warnings[len(warnings)-1], "in all") {
+		t.Errorf("warnings %q: want a live one and a final one", warnings)
+	}
+}
