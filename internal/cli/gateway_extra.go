@@ -1,10 +1,7 @@
 package cli
 
 // gatewayExtraCommands are `pave gateway` subcommands kept apart from
-// gateway.go: discovery mode adds `discover` and `ca` here, one entry
-// each, e.g.
-//
-//	{"discover", "forward proxy that finds AI traffic", runGatewayDiscover},
+// gateway.go: discovery mode's `discover` and `ca` (gateway_discover.go).
 func gatewayExtraCommands() []command {
-	return nil
+	return discoverCommands()
 }
