@@ -86,6 +86,13 @@ func (v *Vendor) Last() Request {
 	return v.reqs[len(v.reqs)-1]
 }
 
+// Reset forgets the requests received so far.
+func (v *Vendor) Reset() {
+	v.mu.Lock()
+	v.reqs = nil
+	v.mu.Unlock()
+}
+
 // ServeHTTP implements http.Handler.
 func (v *Vendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))

@@ -2,8 +2,10 @@ package inspect
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -21,18 +23,34 @@ func seedBodies(f *testing.F, file string) {
 }
 
 // fuzzParse checks the parser's invariants: no panic; a Doc only without
-// an error; a parsed body re-encodes to JSON that parses to the same
-// parts; redacting every part and restoring gives the texts back.
+// an error; only valid JSON accepted (encoding/json agrees); an unchanged
+// body re-encodes byte for byte; with every part changed it re-encodes to
+// JSON that parses to as many parts; redacting every part and restoring
+// gives the texts back.
 func fuzzParse(t *testing.T, f Format, body []byte) {
 	d, err := Parse(f, body)
 	if err != nil {
 		if d != nil {
 			t.Fatal("a Doc with an error")
 		}
+		trimmed := bytes.TrimSpace(body)
+		if json.Valid(body) && len(trimmed) > 0 && trimmed[0] == '{' && !strings.Contains(err.Error(), "nested too deeply") {
+			t.Fatalf("rejected a valid object: %v", err)
+		}
 		return
 	}
-	if d.root == nil {
+	if len(d.raw) == 0 {
 		return
+	}
+	same, err := d.Encode()
+	if err != nil || !bytes.Equal(same, body) {
+		t.Fatalf("an unchanged body re-encodes differently (%v)", err)
+	}
+	if !json.Valid(body) {
+		t.Fatalf("accepted invalid JSON %q", body)
+	}
+	for _, p := range d.Parts {
+		p.Set(p.Text + "\u2028<&>\"\x00")
 	}
 	out, err := d.Encode()
 	if err != nil {

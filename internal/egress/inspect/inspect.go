@@ -20,7 +20,6 @@ package inspect
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -146,33 +145,24 @@ type Doc struct {
 	Stream  bool
 	Parts   []*Part
 	Skipped int // binary parts passed unread
-	root    any
+
+	raw   []byte         // the body parsed, when parsed from bytes
+	spans []strSpan      // the string tokens of Parts, for raw bodies
+	repl  map[int]string // replaced parts of a raw body
 }
 
 // Parse reads a request body of the given format. An empty body (GET
-// /v1/models) is a Doc without parts.
+// /v1/models) is a Doc without parts. Every format is read the same way
+// (every string a model could read is a part, identifiers and binary
+// payloads are not); the format names the vendor for callers.
 func Parse(f Format, body []byte) (*Doc, error) {
 	d := &Doc{Format: f}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return d, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var root any
-	if err := dec.Decode(&root); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
+	if err := parseBody(d, body); err != nil {
+		return nil, err
 	}
-	if _, err := dec.Token(); err == nil {
-		return nil, fmt.Errorf("%w: data after the object", ErrNotJSON)
-	}
-	obj, ok := root.(map[string]any)
-	if !ok {
-		return nil, ErrNotJSON
-	}
-	d.root = root
-	d.Model, _ = obj["model"].(string)
-	d.Stream, _ = obj["stream"].(bool)
-	d.walk(obj, "")
 	return d, nil
 }
 
@@ -260,16 +250,9 @@ func isDataURL(s string) bool {
 	return strings.Contains(head, ";base64,")
 }
 
-// Encode returns the body with every part's current text.
-func (d *Doc) Encode() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d.root); err != nil {
-		return nil, fmt.Errorf("inspect: encode: %w", err)
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
+// Encode returns the body with every part's current text: the original
+// bytes, with only the replaced strings re-encoded.
+func (d *Doc) Encode() ([]byte, error) { return d.encodeBody() }
 
 // PartHit is a hit located in one part.
 type PartHit struct {

@@ -118,7 +118,7 @@ func TestRedactRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	ph := Placeholder(hits[0].Hit)
-	want := `{"messages":[{"content":"a ` + ph + ` b <tag> & ` + ph + `","role":"user"}],"model":"m"}`
+	want := `{"model":"m","messages":[{"role":"user","content":"a ` + ph + ` b <tag> & ` + ph + `"}]}`
 	if string(out) != want {
 		t.Errorf("redacted\n got %s\nwant %s", out, want)
 	}

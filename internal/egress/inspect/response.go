@@ -58,8 +58,20 @@ func ParseResponse(body []byte) (*Doc, Usage, error) {
 	if err != nil {
 		return nil, u, err
 	}
-	if root, ok := d.root.(map[string]any); ok {
-		u.from(root)
+	if len(d.raw) > 0 {
+		// usage is a small object at the top of a reply; decoding the
+		// reply again into maps costs less than the scan did
+		var top struct {
+			Usage    map[string]any                 `json:"usage"`
+			Message  struct{ Usage map[string]any } `json:"message"`
+			Response struct{ Usage map[string]any } `json:"response"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(d.raw))
+		dec.UseNumber()
+		if dec.Decode(&top) == nil {
+			u.from(map[string]any{"usage": top.Usage, "message": map[string]any{"usage": top.Message.Usage},
+				"response": map[string]any{"usage": top.Response.Usage}})
+		}
 	}
 	return d, u, nil
 }
