@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -326,6 +328,67 @@ func TestSensorReplayDrift(t *testing.T) {
 	for k := range learned {
 		if !drift(stdout)[k] {
 			t.Errorf("detect mode lacks %q", k)
+		}
+	}
+}
+
+// TestSensorNotRoot: without root the sensor and its probe refuse in one
+// line with exit 2. As root, the test runs pave (this test binary, under
+// the name testscript gives it) as nobody through setpriv.
+func TestSensorNotRoot(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sensor", "--duration", "1s"}, "needs root"},
+		{[]string{"sensor", "--check"}, "needs root"},
+	}
+	run := func(args []string) (int, string) {
+		code, _, stderr := pave(t, args...)
+		return code, stderr
+	}
+	if os.Geteuid() == 0 {
+		setpriv, err := exec.LookPath("setpriv")
+		if err != nil {
+			t.Skip("as root this test needs setpriv (util-linux) to drop to nobody")
+		}
+		src, err := exec.LookPath("pave") // testscript puts this test binary on PATH as pave
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir, err := os.MkdirTemp("", "pave-nonroot-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(dir, "pave")
+		if err := os.WriteFile(bin, b, 0o755); err != nil || os.Chmod(dir, 0o755) != nil {
+			t.Fatal(err)
+		}
+		run = func(args []string) (int, string) {
+			cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)...)
+			cmd.Dir = dir
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				return ee.ExitCode(), errb.String()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return 0, errb.String()
+		}
+	}
+	for _, tt := range tests {
+		code, stderr := run(tt.args)
+		if code != ExitInput || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want %d and one line with %q", tt.args, code, stderr, ExitInput, tt.want)
 		}
 	}
 }
