@@ -113,3 +113,53 @@ func TestCorpus(t *testing.T) {
 	}
 	t.Logf("%d Go files, %d of 40+ lines, %d of those reported as code", goFiles, goLong, goCode)
 }
+
+// TestCorpusVulndata runs the default engine over the vulnerability-data
+// bundle scripts/setup.sh unpacks (70 MB of advisories, changelogs,
+// Debian copyright files, package version lists: prose full of numbers,
+// versions and maintainers' addresses). Nothing in it is a payment card,
+// an IBAN, a national identifier or a phone number, and its four-part
+// versions must not read as IPv4 addresses.
+func TestCorpusVulndata(t *testing.T) {
+	if testing.Short() {
+		t.Skip("70 MB scan")
+	}
+	// The bundle's location as internal/feed/feedtest finds it (that
+	// package registers its own -update flag, so it is not imported).
+	root := os.Getenv("PAVE_VULNDATA")
+	if root == "" {
+		root = "/var/tmp/vulndata/extracted"
+	}
+	if _, err := os.Stat(root); err != nil {
+		t.Skipf("vulnerability data not unpacked at %s (scripts/setup.sh, or set PAVE_VULNDATA)", root)
+	}
+	e := engine(t, Config{})
+	counts := map[string]int{}
+	total := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		total += len(b)
+		for _, m := range e.Scan(b) {
+			counts[m.Rule.Name]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"card", "iban", "pesel", "nip", "regon", "us-ssn", "uk-nino", "de-steuer-id", "phone"} {
+		if counts[n] > 0 {
+			t.Errorf("%d %s matches in the vulnerability data, want none", counts[n], n)
+		}
+	}
+	if counts["ipv4"] > 20 || counts["ipv6"] > 10 {
+		t.Errorf("%d IPv4 and %d IPv6 addresses, want at most 20 and 10 (versions read as addresses?)", counts["ipv4"], counts["ipv6"])
+	}
+	t.Logf("%d bytes: %v", total, counts)
+}

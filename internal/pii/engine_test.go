@@ -90,6 +90,8 @@ func TestDetect(t *testing.T) {
 		{"phone german with keyword", "Telefon: 030 12345678", []string{"phone 030 12345678"}},
 		{"ipv4", "connect to 10.20.30.40:5432", []string{"ipv4 10.20.30.40"}},
 		{"ipv4 cidr", "allow 192.168.1.0/24", []string{"ipv4 192.168.1.0"}},
+		{"ipv4 public small first octet", "client 5.173.22.9 logged in", []string{"ipv4 5.173.22.9"}},
+		{"ipv4 private small octets", "gw 10.0.0.1 and 172.16.0.2", []string{"ipv4 10.0.0.1", "ipv4 172.16.0.2"}},
 		{"ipv6", "server 2a00:1450:4001:82b::200e responded", []string{"ipv6 2a00:1450:4001:82b::200e"}},
 		{"ipv6 zone", "ping fe80::1ff:fe23:4567:890a%eth0", []string{"ipv6 fe80::1ff:fe23:4567:890a"}},
 		{"ipv6 in brackets with port", "http://[2606:4700:4700::1111]:443/", []string{"ipv6 2606:4700:4700::1111"}},
@@ -139,6 +141,8 @@ func TestNearMisses(t *testing.T) {
 		"Steuer-ID 11111111111",
 		// IP look-alikes
 		"1.2.3.4.5", "256.1.1.1", "10.0.0.01", "0.0.0.0", "255.255.255.255", "OID 1.2.840.113549.1.1.11",
+		"[buster] - apt 1.8.2.1", "python-apt 0.9.3.13", "ruby-nokogiri 1.6.3.1+ds-1+deb8u1", "apt 0.6.46.4-0.1+etch1",
+		"This release, 11.0.20.1, allows", ".NET Runtime 8.0.1.12.", "resolver 8.8.8.8", "- 22.11.4.3",
 		"12:30:45", "std::vector<int>", "(a::b)", "dead::beef", "00:1a:2b:3c:4d:5e", "::1", "2001:db8::1",
 		"::ffff:10.0.0.1", "key: 2024", "fd00:ec2::254", "x:=1234", "Foo::bar::1234",
 	} {

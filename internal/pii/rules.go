@@ -54,7 +54,7 @@ func builtinRules() []*Rule {
 			Validation: "11 digits after a word such as Steuer-ID or IdNr, first not 0, one digit repeated two or three times in the first ten, ISO 7064 MOD 11,10 check digit",
 			Priority:   2, valid: validSteuerID},
 		rIPv4: {ID: "PAVE-PII-011", Name: "ipv4", Title: "IPv4 address", Category: CategoryPII, Severity: finding.Low,
-			Validation: "four dot-separated decimal octets 0-255 without leading zeros, not part of a longer dotted number, not read as a version; unspecified, broadcast, loopback, documentation and metadata addresses skipped",
+			Validation: "four dot-separated decimal octets 0-255 without leading zeros, not part of a longer dotted number, not in a version's context or shape; unspecified, broadcast, loopback, documentation and metadata addresses skipped",
 			valid:      validIPv4},
 		rIPv6: {ID: "PAVE-PII-012", Name: "ipv6", Title: "IPv6 address", Category: CategoryPII, Severity: finding.Low,
 			Validation: "colon-separated hex groups that net/netip parses as IPv6, at least five hex digits with one decimal digit among them, at word boundaries; unspecified, loopback, IPv4-mapped, documentation (2001:db8::/32) and metadata addresses skipped",

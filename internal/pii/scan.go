@@ -523,8 +523,8 @@ func ipv4Tail(b []byte, j int) bool {
 	switch b[j] {
 	case ':', '/':
 		return j+1 < len(b) && isDigit(b[j+1]) || j+1 >= len(b) || !hostByte(b[j+1])
-	case '.', '-':
-		return j+1 >= len(b) || !hostByte(b[j+1])
+	case '.', '-', '+', '~':
+		return j+1 >= len(b) || !hostByte(b[j+1]) // 1.6.3.1+ds-1, 0.6.46.4-0.1: package versions
 	}
 	return !hostByte(b[j]) && b[j] != '_'
 }
@@ -649,7 +649,7 @@ const (
 	ssnWords    = "ssn|social security*"
 	steuerWords = "steuer*|idnr|identifikationsnummer|tin|tax id"
 	// versionWords, right before a dotted quad, make it a version.
-	versionWords = "version*|ver|v|release*|section|fixed|introduced|rfc|chapter|step|§"
+	versionWords = "version*|ver|v|release*|update*|upgrade*|runtime|sdk|build|patch*|fixed|introduced|section|rfc|chapter|step|§"
 )
 
 // keywordBefore reports whether one of the '|'-separated words occurs,
@@ -699,9 +699,10 @@ func equalFold(a []byte, s string) bool {
 	return true
 }
 
-// notableIPv4 reports addresses that say nothing about a network:
-// loopback, the documentation ranges of RFC 5737, and the link-local
-// cloud metadata address every SDK names.
+// notableIPv4 reports addresses that say nothing about a network or
+// are more likely versions: loopback, the documentation ranges of RFC
+// 5737, the link-local cloud metadata address every SDK names, 0/8, and
+// the shape of a four-part version number.
 func notableIPv4(v []byte) bool {
 	s := string(v)
 	for _, p := range [...]string{"127.", "192.0.2.", "198.51.100.", "203.0.113."} {
@@ -709,12 +710,38 @@ func notableIPv4(v []byte) bool {
 			return true
 		}
 	}
-	return s == "169.254.169.254"
+	if s == "169.254.169.254" || s[0] == '0' {
+		return true // the metadata address; 0.0.0.0/8 names no host
+	}
+	// Shapes that read as four-part versions: a first octet under 10 and
+	// every octet under 100 (1.8.4.3, 6.9.5.3), or the last three under
+	// 20 outside the private and shared ranges (22.11.4.3, CalVer).
+	// Real addresses of either shape are rare (6% of the first's /8s, a
+	// thirtieth of the space; 0.05% for the second), and the first holds
+	// mostly public resolvers (1.1.1.1, 8.8.8.8) that identify no one.
+	var oct [4]int
+	k := 0
+	for _, c := range v {
+		if c == '.' {
+			k++
+		} else {
+			oct[k] = oct[k]*10 + int(c-'0')
+		}
+	}
+	if oct[0] < 10 && oct[1] < 100 && oct[2] < 100 && oct[3] < 100 {
+		return true
+	}
+	switch oct[0] {
+	case 10, 100, 169, 172, 192:
+		return false
+	}
+	return oct[1] < 20 && oct[2] < 20 && oct[3] < 20
 }
 
 // versionBefore reports whether the dotted number at start reads as a
 // version or a section number: right after a comparison operator
-// (>= 6.0.3.1, ~> 5.2) or a word such as version, fixed or section.
+// (>= 6.0.3.1, ~> 5.2), or shortly after a word such as version,
+// release, update, runtime, fixed or section on the same line.
 func versionBefore(b []byte, start int) bool {
 	i := start
 	for i > 0 && (b[i-1] == ' ' || b[i-1] == '`' || b[i-1] == '"' || b[i-1] == '\'') {
@@ -723,7 +750,7 @@ func versionBefore(b []byte, start int) bool {
 	if i > 0 && indexByte("<>=~^", b[i-1]) >= 0 {
 		return true
 	}
-	return keywordBefore(b, start, versionWords) && i > 0 && isLetter(b[i-1])
+	return keywordBefore(b, start, versionWords)
 }
 
 func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
