@@ -149,6 +149,8 @@ type Doc struct {
 	raw   []byte         // the body parsed, when parsed from bytes
 	spans []strSpan      // the string tokens of Parts, for raw bodies
 	repl  map[int]string // replaced parts of a raw body
+
+	usageRaw []byte // the top-level "usage" value, if any
 }
 
 // Parse reads a request body of the given format. An empty body (GET

@@ -51,27 +51,16 @@ func (u *Usage) from(root map[string]any) {
 }
 
 // ParseResponse reads a non-streamed JSON reply: its text parts (every
-// string but identifiers and binary payloads) and its usage.
+// string but identifiers and binary payloads) and its usage (the
+// top-level "usage" object of OpenAI and Anthropic replies).
 func ParseResponse(body []byte) (*Doc, Usage, error) {
 	var u Usage
 	d, err := Parse(Generic, body)
 	if err != nil {
 		return nil, u, err
 	}
-	if len(d.raw) > 0 {
-		// usage is a small object at the top of a reply; decoding the
-		// reply again into maps costs less than the scan did
-		var top struct {
-			Usage    map[string]any                 `json:"usage"`
-			Message  struct{ Usage map[string]any } `json:"message"`
-			Response struct{ Usage map[string]any } `json:"response"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(d.raw))
-		dec.UseNumber()
-		if dec.Decode(&top) == nil {
-			u.from(map[string]any{"usage": top.Usage, "message": map[string]any{"usage": top.Message.Usage},
-				"response": map[string]any{"usage": top.Response.Usage}})
-		}
+	if m, ok := decodeObject(d.usageRaw); ok {
+		u.merge(m)
 	}
 	return d, u, nil
 }

@@ -234,6 +234,8 @@ func (s *jscan) object(path string, depth int, top bool) error {
 		}
 		if top {
 			switch k.text {
+			case "usage":
+				s.doc.usageRaw = s.b[vstart:s.i]
 			case "model":
 				if v != nil {
 					s.doc.Model = v.text
