@@ -214,6 +214,7 @@ func TestConfig(t *testing.T) {
 		{"no id", Config{Custom: []Pattern{{Terms: []string{"x"}}}}, "pii: pattern 1 has no id"},
 		{"duplicate id", Config{Custom: []Pattern{{ID: "A", Terms: []string{"x"}}, {ID: "A", Terms: []string{"y"}}}}, "pii: pattern A: id already in use"},
 		{"builtin id", Config{Custom: []Pattern{{ID: "PAVE-PII-001", Terms: []string{"x"}}}}, "pii: pattern PAVE-PII-001: id already in use"},
+		{"reserved prefix", Config{Custom: []Pattern{{ID: "pave-pii-900", Terms: []string{"x"}}}}, "pii: pattern pave-pii-900: ids starting PAVE- are pave's own"},
 		{"two kinds", Config{Custom: []Pattern{{ID: "A", Terms: []string{"x"}, Regex: "y"}}}, "pii: pattern A: set exactly one of terms, regex and domains"},
 		{"nothing", Config{Custom: []Pattern{{ID: "A"}}}, "pii: pattern A: set exactly one of terms, regex and domains"},
 		{"keywords without regex", Config{Custom: []Pattern{{ID: "A", Terms: []string{"x"}, Keywords: []string{"k"}}}}, "pii: pattern A: keywords need a regex"},
@@ -292,6 +293,12 @@ func TestOrgPatterns(t *testing.T) {
 	ms := e.Scan([]byte("FALCON"))
 	if len(ms) != 1 || ms[0].Severity != finding.High || ms[0].Category != CategoryOrg {
 		t.Errorf("term match: %+v", ms)
+	}
+	// A custom pattern named like a built-in detector is masked as an
+	// organisation value, not by the detector's rules.
+	card := engine(t, Config{Custom: []Pattern{{ID: "card", Terms: []string{"sekret-42"}}}})
+	if ms := card.Scan([]byte("sekret-42")); len(ms) != 1 || ms[0].Masked != "se****(9 chars)" {
+		t.Errorf("custom pattern named card: %+v", ms)
 	}
 	ms = e.Scan([]byte("ACME-123"))
 	if len(ms) != 1 || ms[0].Category != "ticket" || ms[0].Severity != finding.Medium {

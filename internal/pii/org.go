@@ -63,6 +63,9 @@ func newOrgMatcher(ps []Pattern, taken map[string]bool) (*orgMatcher, []*Rule, e
 		if taken[p.ID] {
 			return nil, nil, fmt.Errorf("pii: pattern %s: id already in use", p.ID)
 		}
+		if strings.HasPrefix(strings.ToUpper(p.ID), "PAVE-") {
+			return nil, nil, fmt.Errorf("pii: pattern %s: ids starting PAVE- are pave's own", p.ID)
+		}
 		taken[p.ID] = true
 		kinds := 0
 		for _, set := range []bool{len(p.Terms) > 0, p.Regex != "", len(p.Domains) > 0} {
