@@ -13,6 +13,11 @@ const (
 	maxHeldPerCont   = 1024                  // events held for one container
 	maxHeldTotal     = 8192                  // events held in all
 	defaultHoldDelay = 2 * time.Second
+	// maxRetries bounds the lookups of one retry tick: a lookup may wait
+	// for the runtime (the resolver caps that wait), and a burst of new
+	// containers must not stall the pipeline for long. Map order varies,
+	// so every held container gets its turn.
+	maxRetries = 4
 )
 
 // holder keeps the events of containers enrichment has not resolved yet,
@@ -70,14 +75,19 @@ func (h *holder) add(ev *event.Event) {
 // retry looks each held container up again (through its oldest event) and
 // releases those resolved or held too long.
 func (h *holder) retry(ctx context.Context, now time.Time) {
+	tries := 0
 	for id, he := range h.held {
+		expired := now.Sub(he.since) >= h.wait
+		if !expired {
+			if tries == maxRetries {
+				continue
+			}
+			tries++
+		}
 		probe := *he.evs[0]
 		h.cfg.Enricher.Enrich(ctx, &probe)
-		switch {
-		case probe.Container != nil:
+		if probe.Container != nil || expired {
 			h.release(id, probe.Container)
-		case now.Sub(he.since) >= h.wait:
-			h.release(id, nil)
 		}
 	}
 }
