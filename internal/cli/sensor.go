@@ -355,7 +355,7 @@ func runSensorReplay(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("sensor replay", flag.ContinueOnError)
 	var af analysisFlags
 	af.register(fs, "none")
-	failOn := fs.String("fail-on", "", "exit 1 when a finding has `SEVERITY` or higher")
+	failOn := fs.String("fail-on", "", "exit 1 when a finding has `SEVERITY` or higher (low, medium, high, critical; any: every finding)")
 	if help, err := parseFlags(e, fs, "sensor replay", "FILE [flags]", args); help || err != nil {
 		return err
 	}
@@ -370,7 +370,9 @@ func runSensorReplay(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var gate finding.Severity
-	if *failOn != "" {
+	if *failOn == "any" {
+		gate = finding.Unknown
+	} else if *failOn != "" {
 		if gate, err = finding.ParseSeverity(*failOn); err != nil {
 			return usageErr("--fail-on: %v", err)
 		}
@@ -410,9 +412,10 @@ func runSensorReplay(ctx context.Context, e *env, args []string) error {
 	}
 	printSummary(e.stderr, sum)
 	if *failOn != "" {
-		for name, n := range sum.Severities {
-			if s, err := finding.ParseSeverity(name); err == nil && s >= gate && n > 0 {
-				return &exitError{code: ExitPolicy, err: fmt.Errorf("%d findings of severity %s (--fail-on %s)", n, s, gate)}
+		// The worst severity at or above the gate, for a stable message.
+		for sev := finding.Critical; sev >= gate; sev-- {
+			if n := sum.Severities[sev.String()]; n > 0 {
+				return &exitError{code: ExitPolicy, err: fmt.Errorf("%d findings of severity %s (--fail-on %s)", n, sev, *failOn)}
 			}
 		}
 	}
