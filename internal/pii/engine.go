@@ -1,7 +1,8 @@
 // Package pii finds personal data and organisation-defined patterns in
 // text: e-mail addresses, phone numbers, IBANs, payment card numbers,
-// national identifiers (Polish PESEL, NIP and REGON, US SSN, UK National
-// Insurance number, German tax id), IP addresses, terms, regular
+// national identifiers (Polish PESEL, NIP, REGON and identity card, US
+// SSN, UK National Insurance number, German tax id, Spanish DNI and NIE),
+// IP addresses, terms, regular
 // expressions and domain names an organisation declares, and large pasted
 // source code.
 //

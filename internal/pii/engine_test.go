@@ -81,6 +81,11 @@ func TestDetect(t *testing.T) {
 		{"nino spaced", "NINO: JG 10 37 29 A", []string{"uk-nino JG 10 37 29 A"}},
 		{"steuer-id published example", "Steuer-ID 86095742719", []string{"de-steuer-id 86095742719"}},
 		{"steuer-id grouped", "Steuerliche IdNr: 47 036 892 816", []string{"de-steuer-id 47 036 892 816"}},
+		{"pl id card usual example", "dowód osobisty ABA300000", []string{"pl-id-card ABA300000"}},
+		{"pl id card generated", "nr dowodu: " + plIDCard("CAB", "12345"), []string{"pl-id-card " + plIDCard("CAB", "12345")}},
+		{"es dni", "DNI " + dni("48273915"), []string{"es-dni " + dni("48273915")}},
+		{"es nie", "NIE: " + dni("X1234567"), []string{"es-dni X1234567L"}},
+		{"es nie y", dni("Y7654321") + ",", []string{"es-dni " + dni("Y7654321")}},
 		{"phone e164", "call +48601234567 now", []string{"phone +48601234567"}},
 		{"phone intl spaced", "Tel +44 20 7946 0958", []string{"phone +44 20 7946 0958"}},
 		{"phone intl parens", "+1 (415) 555-2671", []string{"phone +1 (415) 555-2671"}},
@@ -138,7 +143,8 @@ func TestNearMisses(t *testing.T) {
 		// national ids without their keyword or failing their rules
 		"1234563218", "123456785", "536904399", "000-12-3456", "666-12-3456", "900-12-3456", "078-05-1120",
 		"QQ123456C", "AB123456E", "GB123456A", "DA123456C", "86095742719", "Steuer-ID 86095742718",
-		"Steuer-ID 11111111111",
+		"Steuer-ID 11111111111", "ABA300000", "dowód ABA300001", "dowód ABA3000001", "12345678Z", "48273915A",
+		"X1234567A", "x1234567L", "AX1234567L", "1248273915T",
 		// IP look-alikes
 		"1.2.3.4.5", "256.1.1.1", "10.0.0.01", "0.0.0.0", "255.255.255.255", "OID 1.2.840.113549.1.1.11",
 		"[buster] - apt 1.8.2.1", "python-apt 0.9.3.13", "ruby-nokogiri 1.6.3.1+ds-1+deb8u1", "apt 0.6.46.4-0.1+etch1",

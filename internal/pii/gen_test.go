@@ -75,3 +75,35 @@ func goSample(n int) string {
 	}
 	return b.String()
 }
+
+// dni appends the control letter to an 8-digit number (or an NIE's
+// letter and 7 digits), from the published table of remainders mod 23.
+func dni(num string) string {
+	n := 0
+	for i, c := range num {
+		if i == 0 && c >= 'X' {
+			n = int(c - 'X')
+			continue
+		}
+		n = n*10 + int(c-'0')
+	}
+	return num + string("TRWAGMYFPDXBNJZSQVHLCKE"[n%23])
+}
+
+// plIDCard completes a Polish identity card number: three letters, then
+// the check digit, then the five digits given.
+func plIDCard(letters, digits string) string {
+	w := []int{7, 3, 1, 7, 3, 1, 7, 3}
+	vals := []int{}
+	for _, c := range letters {
+		vals = append(vals, int(c-'A')+10)
+	}
+	for _, c := range digits {
+		vals = append(vals, int(c-'0'))
+	}
+	sum := 0
+	for i, x := range w {
+		sum += x * vals[i]
+	}
+	return fmt.Sprintf("%s%d%s", letters, sum%10, digits)
+}

@@ -30,7 +30,7 @@ func maskFor(r *Rule, v []byte) string {
 		return string(first) + ":*:*"
 	case "phone":
 		return maskTail(v, 2)
-	case "pesel", "nip", "regon", "us-ssn", "uk-nino", "de-steuer-id":
+	case "pesel", "nip", "regon", "us-ssn", "uk-nino", "de-steuer-id", "pl-id-card", "es-dni":
 		return maskTail(v, 4)
 	}
 	return secret.Mask(string(v))

@@ -119,6 +119,14 @@ func plantedValues(n int) []planted {
 		email := fmt.Sprintf("%s%d@%s", user, i, []string{"gmail.com", "firma.pl", "mail.corp.io", "uni-heidelberg.de"}[i%4])
 		out = append(out, planted{"email", email, "Reply to <" + email + "> please."})
 
+		id := dni(fmt.Sprintf("%08d", r.IntN(100000000)))
+		if i%3 == 0 {
+			id = dni(fmt.Sprintf("%c%07d", "XYZ"[r.IntN(3)], r.IntN(10000000)))
+		}
+		if id != "12345678Z" && id != "00000000T" {
+			out = append(out, planted{"es-dni", id, "Nombre: Ana García, DNI/NIE " + id + ", Madrid."})
+		}
+
 		phone := fmt.Sprintf("+48 %d%02d %03d %03d", 5+r.IntN(4), r.IntN(100), r.IntN(1000), r.IntN(1000))
 		out = append(out, planted{"phone", phone, "Call me on " + phone + " after 5pm."})
 	}

@@ -16,6 +16,8 @@ const (
 	rSteuerID
 	rIPv4
 	rIPv6
+	rPLIDCard
+	rESDNI
 	numBuiltin
 )
 
@@ -59,6 +61,12 @@ func builtinRules() []*Rule {
 		rIPv6: {ID: "PAVE-PII-012", Name: "ipv6", Title: "IPv6 address", Category: CategoryPII, Severity: finding.Low,
 			Validation: "colon-separated hex groups that net/netip parses as IPv6, at least five hex digits with one decimal digit among them, at word boundaries; unspecified, loopback, IPv4-mapped, documentation (2001:db8::/32) and metadata addresses skipped",
 			valid:      validIPv6},
+		rPLIDCard: {ID: "PAVE-PII-013", Name: "pl-id-card", Title: "Polish identity card number", Category: CategoryPII, Severity: finding.High, Checksum: true,
+			Validation: "three letters and six digits (ABA300000) after a word such as dowód or ID card, the first digit the check digit of weights 7-3-1-7-3-1-7-3 over the others (letters A=10...Z=35)",
+			Priority:   1, valid: validPLIDCard},
+		rESDNI: {ID: "PAVE-PII-014", Name: "es-dni", Title: "Spanish DNI or NIE", Category: CategoryPII, Severity: finding.High, Checksum: true,
+			Validation: "DNI: eight digits and the control letter of the number mod 23; NIE: X, Y or Z, seven digits and the control letter (X=0, Y=1, Z=2 in front); the placeholder 12345678Z skipped",
+			Priority:   1, valid: validESDNI},
 		{ID: "PAVE-PII-020", Name: "source-code", Title: "Large block of source code", Category: CategorySourceCode, Severity: finding.Medium,
 			Validation: "a run of lines that read as code (keywords, braces, semicolons, operators, indentation) at least the configured number of lines long"},
 	}

@@ -287,6 +287,11 @@ func (e *Engine) upper(b []byte, i int, out *[]Match) int {
 				return end
 			}
 		}
+		if i+9 <= n && isUpper(b[i+2]) && isDigit(b[i+3]) && e.brule[rPLIDCard] != nil && !e.glued(b, i+9) &&
+			plIDCardChars(b[i:i+9]) && keywordBefore(b, i, idCardWords) {
+			e.add(out, rPLIDCard, i, i+9)
+			return i + 9
+		}
 		if b[i] == 'P' && b[i+1] == 'L' && isDigit(b[i+2]) && e.brule[rNIP] != nil {
 			end := i + 2
 			for end < n && isDigit(b[end]) {
@@ -297,6 +302,11 @@ func (e *Engine) upper(b []byte, i int, out *[]Match) int {
 				return end
 			}
 		}
+	}
+	if (b[i] == 'X' || b[i] == 'Y' || b[i] == 'Z') && i+9 <= n && e.brule[rESDNI] != nil && !e.gluedBefore(b, i) &&
+		!e.glued(b, i+9) && validESDNI(b[i:i+9]) {
+		e.add(out, rESDNI, i, i+9)
+		return i + 9
 	}
 	return e.skipWord(b, i+1)
 }
@@ -496,6 +506,11 @@ func (e *Engine) numeric(b []byte, i int, out *[]Match) int {
 		break
 	}
 	if j < n && e.word(b[j]) {
+		// Eight digits and a capital: a Spanish DNI (12345678Z).
+		if ng == 1 && j-i == 8 && isUpper(b[j]) && e.brule[rESDNI] != nil && !e.glued(b, j+1) && validESDNI(b[i:j+1]) {
+			e.add(out, rESDNI, i, j+1)
+			return j + 1
+		}
 		return e.skipWord(b, j)
 	}
 	rightOK := !e.glued(b, j)
@@ -647,6 +662,7 @@ const (
 	nipWords    = "nip"
 	regonWords  = "regon"
 	ssnWords    = "ssn|social security*"
+	idCardWords = "dowód*|dowod*|dowodu|dowodem|id card|identity card|nr dok*|seria"
 	steuerWords = "steuer*|idnr|identifikationsnummer|tin|tax id"
 	// versionWords, right before a dotted quad, make it a version.
 	versionWords = "version*|ver|v|release*|update*|upgrade*|runtime|sdk|build|patch*|fixed|introduced|section|rfc|chapter|step|§"

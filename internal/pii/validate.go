@@ -487,3 +487,65 @@ func validEmail(v []byte) bool {
 	}
 	return localPart(v[:at]) && hostPart(v[at+1:]) && !placeholderEmail(v[:at], v[at+1:])
 }
+
+// plIDCardChars reports whether s (three upper-case letters, six digits)
+// is a Polish identity card number: the first digit is the check digit,
+// the weighted sum of the others (letters A=10...Z=35, weights
+// 7-3-1-_-7-3-1-7-3) mod 10.
+func plIDCardChars(s []byte) bool {
+	if len(s) != 9 {
+		return false
+	}
+	for k, c := range s {
+		if k < 3 && !isUpper(c) || k >= 3 && !isDigit(c) {
+			return false
+		}
+	}
+	w := [9]int{7, 3, 1, 0, 7, 3, 1, 7, 3}
+	sum := 0
+	for k, c := range s {
+		v := int(c - '0')
+		if k < 3 {
+			v = int(c-'A') + 10
+		}
+		sum += w[k] * v
+	}
+	return sum%10 == int(s[3]-'0')
+}
+
+func validPLIDCard(v []byte) bool {
+	s := make([]byte, 0, 9)
+	for _, c := range v {
+		if c != ' ' {
+			s = append(s, c)
+		}
+	}
+	return plIDCardChars(s)
+}
+
+// dniLetters are the control letters of Spanish DNI and NIE numbers, by
+// the number mod 23.
+const dniLetters = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+// validESDNI checks a DNI (48273915T) or NIE (X1234567L): the letter is
+// dniLetters[number mod 23], an NIE's X, Y or Z counting as 0, 1 or 2 in
+// front of its digits.
+func validESDNI(v []byte) bool {
+	if len(v) != 9 || !isUpper(v[8]) {
+		return false
+	}
+	n := 0
+	for k, c := range v[:8] {
+		switch {
+		case isDigit(c):
+			n = n*10 + int(c-'0')
+		case k == 0 && (c == 'X' || c == 'Y' || c == 'Z'):
+			n = int(c - 'X')
+		default:
+			return false
+		}
+	}
+	// 12345678Z and 00000000T are the placeholders every Spanish form
+	// shows.
+	return dniLetters[n%23] == v[8] && string(v) != "12345678Z" && string(v) != "00000000T"
+}
