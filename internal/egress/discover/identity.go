@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,7 +67,9 @@ type Resolver struct {
 	ttl      time.Duration
 
 	mu      sync.Mutex
+	recent  []int // pids found lately, most recent first: AI tools reconnect often
 	fetched time.Time
+	listErr error
 	byIP    map[netip.Addr]container
 	byID    map[string]container
 }
@@ -141,7 +145,7 @@ func (r *Resolver) Container(ctx context.Context, c *Client) {
 		return
 	}
 	if c.ContainerID != "" {
-		if ct, ok := r.container(ctx, func(_ map[netip.Addr]container, ids map[string]container) (container, bool) {
+		if ct, ok, _ := r.container(ctx, func(_ map[netip.Addr]container, ids map[string]container) (container, bool) {
 			ct, ok := ids[c.ContainerID]
 			return ct, ok
 		}); ok {
@@ -151,14 +155,15 @@ func (r *Resolver) Container(ctx context.Context, c *Client) {
 	}
 	deadline := time.Now().Add(containerWait)
 	for {
-		if ct, ok := r.container(ctx, func(cs map[netip.Addr]container, _ map[string]container) (container, bool) {
+		ct, ok, err := r.container(ctx, func(cs map[netip.Addr]container, _ map[string]container) (container, bool) {
 			ct, ok := cs[c.Addr.Addr().Unmap()]
 			return ct, ok
-		}); ok {
+		})
+		if ok {
 			c.ContainerID, c.ContainerName, c.Image = ct.id, ct.name, ct.image
 			return
 		}
-		if time.Now().After(deadline) || !onLocalBridge(c.Addr.Addr()) {
+		if err != nil || time.Now().After(deadline) || !onLocalBridge(c.Addr.Addr()) {
 			return
 		}
 		select {
@@ -174,23 +179,29 @@ const minRefresh = 200 * time.Millisecond
 
 // container looks in the cached container list, refreshing it when stale
 // or when the lookup misses and the list is older than minRefresh.
-func (r *Resolver) container(ctx context.Context, find func(map[netip.Addr]container, map[string]container) (container, bool)) (container, bool) {
+// An engine that failed to answer is asked again only after the cache
+// lifetime, and the error is returned so callers stop waiting.
+func (r *Resolver) container(ctx context.Context, find func(map[netip.Addr]container, map[string]container) (container, bool)) (container, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	age := time.Since(r.fetched)
 	if age < r.ttl {
+		if r.listErr != nil {
+			return container{}, false, r.listErr
+		}
 		if ct, ok := find(r.byIP, r.byID); ok || age < minRefresh {
-			return ct, ok
+			return ct, ok, nil
 		}
 	}
 	byIP, byID, err := listContainers(ctx, r.docker)
-	r.fetched = time.Now()
+	r.fetched, r.listErr = time.Now(), err
 	if err != nil {
 		r.byIP, r.byID = nil, nil
-		return container{}, false
+		return container{}, false, err
 	}
 	r.byIP, r.byID = byIP, byID
-	return find(byIP, byID)
+	ct, ok := find(byIP, byID)
+	return ct, ok, nil
 }
 
 // onLocalBridge reports whether a lies in a subnet of one of this host's
@@ -298,18 +309,34 @@ func (r *Resolver) localProcess(ctx context.Context, client, server netip.AddrPo
 	if err != nil {
 		return 0, "", "", err
 	}
-	pid, err := inodeOwner(ctx, r.procRoot, inode)
+	r.mu.Lock()
+	recent := slices.Clone(r.recent)
+	r.mu.Unlock()
+	pid, err := inodeOwner(ctx, r.procRoot, inode, recent)
 	if err != nil {
 		return 0, "", "", err
 	}
+	r.mu.Lock()
+	r.recent = slices.Insert(slices.DeleteFunc(r.recent, func(p int) bool { return p == pid }), 0, pid)
+	if len(r.recent) > maxRecent {
+		r.recent = r.recent[:maxRecent]
+	}
+	r.mu.Unlock()
 	comm, _ := os.ReadFile(filepath.Join(r.procRoot, strconv.Itoa(pid), "comm"))
 	cg, _ := os.ReadFile(filepath.Join(r.procRoot, strconv.Itoa(pid), "cgroup"))
 	return pid, strings.TrimSpace(string(comm)), ContainerIDFromCgroup(string(cg)), nil
 }
 
 // socketInode finds the inode of the TCP socket whose local end is local
-// and whose remote end is remote.
+// and whose remote end is remote: through netlink sock_diag, else (no
+// netlink, or another procfs) by reading /proc/net/tcp{,6}.
 func socketInode(procRoot string, local, remote netip.AddrPort) (uint64, error) {
+	if procRoot == "/proc" { // the live kernel: ask it directly
+		inode, err := sockDiagInode(local, remote)
+		if err == nil || errors.Is(err, errNoSocket) {
+			return inode, err
+		}
+	}
 	for _, name := range []string{"net/tcp", "net/tcp6"} {
 		f, err := os.Open(filepath.Join(procRoot, name))
 		if err != nil {
@@ -375,33 +402,51 @@ func ParseProcNetAddr(s string) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(a, uint16(p)), nil
 }
 
-// inodeOwner finds a process holding socket inode among its descriptors.
-func inodeOwner(ctx context.Context, procRoot string, inode uint64) (int, error) {
+// maxRecent bounds the pids inodeOwner tries first.
+const maxRecent = 8
+
+// inodeOwner finds a process holding socket inode among its descriptors,
+// trying the pids in first before walking every process (which costs a
+// readlink per open descriptor on the host).
+func inodeOwner(ctx context.Context, procRoot string, inode uint64, first []int) (int, error) {
 	want := "socket:[" + strconv.FormatUint(inode, 10) + "]"
+	for _, pid := range first {
+		if holds(procRoot, strconv.Itoa(pid), want) {
+			return pid, nil
+		}
+	}
 	ents, err := os.ReadDir(procRoot)
 	if err != nil {
 		return 0, fmt.Errorf("discover: read %s: %w", procRoot, err)
 	}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if err != nil || slices.Contains(first, pid) {
 			continue
 		}
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		fdDir := filepath.Join(procRoot, e.Name(), "fd")
-		fds, err := os.ReadDir(fdDir)
-		if err != nil {
-			continue
-		}
-		for _, fd := range fds {
-			if l, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil && l == want {
-				return pid, nil
-			}
+		if holds(procRoot, e.Name(), want) {
+			return pid, nil
 		}
 	}
 	return 0, fmt.Errorf("discover: no process holds %s", want)
+}
+
+// holds reports whether process pid has a descriptor linking to want.
+func holds(procRoot, pid, want string) bool {
+	fdDir := filepath.Join(procRoot, pid, "fd")
+	fds, err := os.ReadDir(fdDir)
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		if l, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil && l == want {
+			return true
+		}
+	}
+	return false
 }
 
 var containerIDRe = regexp.MustCompile(`(?:docker-|docker/|cri-containerd-|crio-|libpod-)([0-9a-f]{64})`)

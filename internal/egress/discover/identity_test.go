@@ -2,9 +2,12 @@ package discover
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -170,4 +173,57 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSockDiagAgreesWithProc looks up live sockets (IPv4, IPv6 and an
+// IPv4 client of a dual-stack listener) through netlink and through
+// /proc/net/tcp{,6}: both give the same inode.
+func TestSockDiagAgreesWithProc(t *testing.T) {
+	for _, tc := range []struct{ network, listen, dial string }{
+		{"tcp4", "127.0.0.1:0", ""},
+		{"tcp6", "[::1]:0", ""},
+		{"tcp", "[::]:0", "127.0.0.1"},
+	} {
+		ln, err := net.Listen(tc.network, tc.listen)
+		if err != nil {
+			t.Logf("%s: %v", tc.listen, err)
+			continue
+		}
+		target := ln.Addr().String()
+		if tc.dial != "" {
+			target = net.JoinHostPort(tc.dial, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		}
+		c, err := net.Dial("tcp", target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := ln.Accept()
+		local, remote := netip.MustParseAddrPort(c.LocalAddr().String()), netip.MustParseAddrPort(c.RemoteAddr().String())
+		viaDiag, err := sockDiagInode(local, remote)
+		if err != nil {
+			t.Fatalf("%s: sock_diag: %v", target, err)
+		}
+		viaProc, err := socketInode("/proc/self/../", local, remote) // not "/proc": reads the files
+		if err != nil || viaProc != viaDiag {
+			t.Errorf("%s: sock_diag inode %d, /proc/net %d (%v)", target, viaDiag, viaProc, err)
+		}
+		// The server end is another socket; a made-up peer is none.
+		if other, _ := sockDiagInode(remote, local); other == viaDiag || other == 0 {
+			t.Errorf("%s: server end inode %d", target, other)
+		}
+		if _, err := sockDiagInode(local, netip.AddrPortFrom(remote.Addr(), 1)); !errors.Is(err, errNoSocket) {
+			t.Errorf("%s: lookup of a missing socket: %v", target, err)
+		}
+		c.Close()
+		s.Close()
+		ln.Close()
+	}
+}
+
+func TestParseSockDiagReply(t *testing.T) {
+	for _, b := range [][]byte{nil, make([]byte, 15), {0xff, 0xff, 0xff, 0xff, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}} {
+		if _, err := parseSockDiagReply(b); err == nil {
+			t.Errorf("reply %x accepted", b)
+		}
+	}
 }
