@@ -59,13 +59,16 @@ cpu_of() { # pid: user+system seconds
 }
 echo "no tracer:            workload $(workload) s"
 echo "no tracer:            workload $(workload) s"
+echo "no tracer:            workload $(workload) s"
 
 "$work/pave" sensor --containers-only --output "$work/live.jsonl" 2>"$work/live.err" &
 spid=$!
 sleep 3
+c0=$(cpu_of $spid)
 w=$(workload)
 sleep 1
-echo "pave sensor:          workload $w s, pave CPU $(cpu_of $spid) s, RSS $(awk '/VmRSS/ {print $2/1024 " MB"}' /proc/$spid/status)"
+c1=$(cpu_of $spid)
+echo "pave sensor:          workload $w s, pave CPU during it $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b-a }') s (start-up $c0 s), RSS $(awk '/VmRSS/ {print $2/1024 " MB"}' /proc/$spid/status)"
 kill -INT "$spid"
 wait "$spid" || true
 spid=
@@ -76,9 +79,11 @@ bpftrace -e 'tracepoint:syscalls:sys_enter_execve { printf("%d %s %s\n", pid, co
              tracepoint:syscalls:sys_enter_connect { printf("%d %s\n", pid, comm); }' >"$work/bpftrace.out" 2>&1 &
 spid=$!
 sleep 5
+c0=$(cpu_of $spid)
 w=$(workload)
 sleep 1
-echo "bpftrace (exec+open): workload $w s, bpftrace CPU $(cpu_of $spid) s, $(wc -l <"$work/bpftrace.out") lines"
+c1=$(cpu_of $spid)
+echo "bpftrace (exec+open): workload $w s, bpftrace CPU during it $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b-a }') s (start-up $c0 s), $(wc -l <"$work/bpftrace.out") lines"
 kill -INT "$spid"
 wait "$spid" || true
 spid=
