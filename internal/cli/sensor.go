@@ -386,9 +386,18 @@ func runSensorReplay(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// A replay is not live: its output is written atomically.
-	out, err := createOutput(af.output, e.stdout)
-	if err != nil {
+	// A replay is not live: its output is written atomically, unless it
+	// names a device or a pipe (/dev/null, a FIFO), which is written as is
+	// (renaming a file over it would replace the device).
+	var out *output
+	if st, err := os.Stat(af.output); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		f, err := os.OpenFile(af.output, os.O_WRONLY, 0)
+		if err != nil {
+			return &exitError{code: ExitInput, err: fmt.Errorf("--output: %w", err)}
+		}
+		defer f.Close()
+		out = &output{w: f}
+	} else if out, err = createOutput(af.output, e.stdout); err != nil {
 		return &exitError{code: ExitInput, err: err}
 	}
 	defer out.Abort()

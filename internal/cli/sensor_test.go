@@ -135,6 +135,13 @@ func TestSensorReplay(t *testing.T) {
 		!strings.Contains(stderr, "2 findings of severity critical (--fail-on critical)") {
 		t.Errorf("--fail-on critical: exit %d, %q", code, stderr)
 	}
+	// A device is written as is, never replaced by a renamed file.
+	if code, _, stderr := pave(t, "sensor", "replay", recordingFile, "-o", os.DevNull); code != 0 {
+		t.Errorf("-o %s: exit %d: %s", os.DevNull, code, stderr)
+	}
+	if st, err := os.Stat(os.DevNull); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("%s is no longer a character device: %v %v", os.DevNull, st.Mode(), err)
+	}
 	// Events on request, filtered by type.
 	code, stdout, _ = pave(t, "sensor", "replay", recordingFile, "--events", "connect", "--no-builtin-rules")
 	if code != 0 {
