@@ -13,6 +13,7 @@ import (
 type output struct {
 	w    io.Writer
 	tmp  *os.File
+	dev  *os.File // a device or pipe named as the output, written in place
 	path string
 	done bool
 }
@@ -29,8 +30,19 @@ func createOutput(path string, stdout io.Writer) (*output, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("output %s: %s is not a directory", path, dir)
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("output %s: is a directory", path)
+	if st, err := os.Stat(path); err == nil {
+		if st.IsDir() {
+			return nil, fmt.Errorf("output %s: is a directory", path)
+		}
+		// A device or a named pipe (/dev/null, /dev/stdout, a FIFO) is
+		// written in place: renaming a file over it would replace it.
+		if !st.Mode().IsRegular() {
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				return nil, fmt.Errorf("output %s: %w", path, err)
+			}
+			return &output{w: f, dev: f, path: path}, nil
+		}
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -41,6 +53,13 @@ func createOutput(path string, stdout io.Writer) (*output, error) {
 
 // Commit moves the finished file into place.
 func (o *output) Commit() error {
+	if o.dev != nil && !o.done {
+		o.done = true
+		if err := o.dev.Close(); err != nil {
+			return fmt.Errorf("output %s: %w", o.path, err)
+		}
+		return nil
+	}
 	if o.tmp == nil || o.done {
 		return nil
 	}
@@ -67,6 +86,11 @@ func (o *output) Commit() error {
 
 // Abort removes an uncommitted file.
 func (o *output) Abort() {
+	if o.dev != nil && !o.done {
+		o.done = true
+		o.dev.Close()
+		return
+	}
 	if o.tmp == nil || o.done {
 		return
 	}
