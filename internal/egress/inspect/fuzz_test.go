@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func seedBodies(f *testing.F, file string) {
@@ -49,7 +50,15 @@ func fuzzParse(t *testing.T, f Format, body []byte) {
 	if !json.Valid(body) {
 		t.Fatalf("accepted invalid JSON %q", body)
 	}
-	for _, p := range d.Parts {
+	for i, p := range d.Parts {
+		sp := d.spans[i]
+		var want string
+		if err := json.Unmarshal(body[sp.start:sp.end], &want); err != nil {
+			t.Fatalf("part %d: %v", i, err)
+		}
+		if utf8.Valid(body[sp.start:sp.end]) && p.Text != want {
+			t.Fatalf("part %d decodes to %q, encoding/json says %q", i, p.Text, want)
+		}
 		p.Set(p.Text + "\u2028<&>\"\x00")
 	}
 	out, err := d.Encode()

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // The request and reply bodies are read by a single-pass JSON scanner
@@ -153,51 +155,77 @@ func (s *jscan) num() error {
 	return nil
 }
 
-// str scans a string token and decodes it.
+// str scans a string token and decodes it. It jumps from backslash to
+// backslash and to the closing quote with bytes.IndexByte (each byte is
+// searched once), checking the bytes between for control characters in
+// one tight loop.
 func (s *jscan) str() (strSpan, error) {
 	start := s.i
-	s.i++
+	i := s.i + 1
 	esc := false
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			raw := s.b[start:s.i]
+	bs := -1 // offset of the next backslash at or after i; len(s.b) when none
+	for {
+		if bs < i {
+			if k := bytes.IndexByte(s.b[i:], '\\'); k >= 0 {
+				bs = i + k
+			} else {
+				bs = len(s.b)
+			}
+		}
+		seg := s.b[i:bs]
+		q := bytes.IndexByte(seg, '"')
+		if q >= 0 {
+			seg = seg[:q]
+		}
+		for _, c := range seg {
+			if c < 0x20 {
+				s.i = i
+				return strSpan{}, s.errf("control character in string")
+			}
+		}
+		i += len(seg)
+		if q >= 0 {
+			i++
+			s.i = i
+			raw := s.b[start:i]
 			if !esc {
-				return strSpan{start, s.i, string(raw[1 : len(raw)-1])}, nil
+				return strSpan{start, i, string(raw[1 : len(raw)-1])}, nil
 			}
-			var t string
-			if err := json.Unmarshal(raw, &t); err != nil {
-				return strSpan{}, s.errf("bad string")
-			}
-			return strSpan{start, s.i, t}, nil
-		case c == '\\':
-			esc = true
-			if s.i+1 >= len(s.b) {
+			return strSpan{start, i, unescape(raw[1 : len(raw)-1])}, nil
+		}
+		if i >= len(s.b) {
+			s.i = i
+			return strSpan{}, s.errf("unterminated string")
+		}
+		// a backslash
+		esc = true
+		if i+1 >= len(s.b) {
+			s.i = i
+			return strSpan{}, s.errf("bad escape")
+		}
+		switch s.b[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if i+6 > len(s.b) || !isHex4(s.b[i+2:i+6]) {
+				s.i = i
 				return strSpan{}, s.errf("bad escape")
 			}
-			switch s.b[s.i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i += 2
-			case 'u':
-				if s.i+6 > len(s.b) {
-					return strSpan{}, s.errf("bad escape")
-				}
-				if _, err := strconv.ParseUint(string(s.b[s.i+2:s.i+6]), 16, 16); err != nil {
-					return strSpan{}, s.errf("bad escape")
-				}
-				s.i += 6
-			default:
-				return strSpan{}, s.errf("bad escape")
-			}
-		case c < 0x20:
-			return strSpan{}, s.errf("control character in string")
+			i += 6
 		default:
-			s.i++
+			s.i = i
+			return strSpan{}, s.errf("bad escape")
 		}
 	}
-	return strSpan{}, s.errf("unterminated string")
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *jscan) object(path string, depth int, top bool) error {
@@ -368,4 +396,69 @@ func (d *Doc) encodeBody() ([]byte, error) {
 		last = sp.end
 	}
 	return append(out, d.raw[last:]...), nil
+}
+
+// unescape decodes the inside of a string token whose escapes str has
+// checked, as encoding/json does: a lone or mismatched surrogate becomes
+// U+FFFD.
+func unescape(raw []byte) string {
+	buf := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); {
+		j := bytes.IndexByte(raw[i:], '\\')
+		if j < 0 {
+			buf = append(buf, raw[i:]...)
+			break
+		}
+		buf = append(buf, raw[i:i+j]...)
+		i += j
+		c := raw[i+1]
+		i += 2
+		switch c {
+		case 'n':
+			buf = append(buf, '\n')
+		case 't':
+			buf = append(buf, '\t')
+		case 'r':
+			buf = append(buf, '\r')
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'u':
+			r := hex4(raw[i:])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					r2 = hex4(raw[i+2:])
+				}
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					r = d
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default: // '"', '\\', '/'
+			buf = append(buf, c)
+		}
+	}
+	return string(buf)
+}
+
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
