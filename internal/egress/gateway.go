@@ -139,9 +139,13 @@ func New(cfg *Config, o Options) (*Gateway, error) {
 		tr = t
 	}
 	g.proxy = &httputil.ReverseProxy{
-		Rewrite:        g.rewrite,
-		Transport:      tr,
-		FlushInterval:  -1,
+		Rewrite:   g.rewrite,
+		Transport: tr,
+		// 0: replies of known length are written without a flush per
+		// write; ReverseProxy flushes every write of event streams and of
+		// replies without a length (chunked) by itself, so streams pass
+		// chunk by chunk.
+		FlushInterval:  0,
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.upstreamError,
 		ErrorLog:       slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
