@@ -132,10 +132,16 @@ tracer_start() {
 	esac
 }
 tracer_stop() {
-	if [[ -n $tpid ]]; then
-		kill -INT "$tpid"
-		wait "$tpid" || true
-	fi
+	[[ -n $tpid ]] || return 0
+	# A background job starts with SIGINT ignored until the tracer installs
+	# its handler: repeat the signal, then insist.
+	for _ in $(seq 50); do
+		kill -INT "$tpid" 2>/dev/null || break
+		sleep 0.1
+		kill -0 "$tpid" 2>/dev/null || break
+	done
+	kill -TERM "$tpid" 2>/dev/null || true
+	wait "$tpid" || true
 }
 
 # measure NAME PROBE CMD...: median workload CPU ms per mode.

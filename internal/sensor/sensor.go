@@ -103,6 +103,14 @@ type Sensor struct {
 
 var _ event.Source = (*Sensor)(nil)
 
+// The kernel wakes the reader only when 1/wakeupFraction of the ring is
+// full; otherwise Next finds the records when it polls, every
+// pollInterval. A record therefore waits at most about pollInterval.
+const (
+	wakeupFraction = 16
+	pollInterval   = 50 * time.Millisecond
+)
+
 // maxExes bounds the tgid → exe cache used to name ancestors.
 const maxExes = 1 << 16
 
@@ -196,7 +204,11 @@ func load(size, hostNS uint32, containersOnly bool, lens uint64, mech string) (*
 	if containersOnly {
 		co = 1
 	}
-	for name, v := range map[string]any{"cfg_host_mntns": hostNS, "cfg_containers_only": co, "cfg_name_lens": lens} {
+	vars := map[string]any{
+		"cfg_host_mntns": hostNS, "cfg_containers_only": co, "cfg_name_lens": lens,
+		"cfg_wakeup_bytes": uint64(size / wakeupFraction),
+	}
+	for name, v := range vars {
 		if err := spec.Variables[name].Set(v); err != nil {
 			return nil, fmt.Errorf("set %s: %w", name, err)
 		}
@@ -276,7 +288,7 @@ func (s *Sensor) Next(ctx context.Context) (*event.Event, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		deadline := time.Now().Add(200 * time.Millisecond)
+		deadline := time.Now().Add(pollInterval)
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
@@ -433,4 +445,36 @@ func bootTime() (time.Time, error) {
 		return time.Time{}, fmt.Errorf("clock_gettime(CLOCK_BOOTTIME): %w", err)
 	}
 	return now.Add(-time.Duration(ts.Nano())), nil
+}
+
+// ProgramStat is the kernel's accounting for one attached program.
+type ProgramStat struct {
+	Runs    uint64        `json:"runs"`
+	Runtime time.Duration `json:"runtimeNs"`
+}
+
+// ProgramStats reports how often each program ran and for how long. The
+// kernel counts run time only while statistics are enabled (EnableStats or
+// sysctl kernel.bpf_stats_enabled=1); Runs and Runtime are 0 otherwise.
+func (s *Sensor) ProgramStats() (map[string]ProgramStat, error) {
+	out := map[string]ProgramStat{}
+	for name, p := range s.coll.Programs {
+		st, err := p.Stats()
+		if err != nil {
+			return nil, fmt.Errorf("sensor: program stats %s: %w", name, err)
+		}
+		out[name] = ProgramStat{Runs: st.RunCount, Runtime: st.Runtime}
+	}
+	return out, nil
+}
+
+// EnableStats turns on the kernel's per-program run-time accounting
+// (which itself costs a little per run) until the returned closer is
+// closed.
+func EnableStats() (io.Closer, error) {
+	c, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		return nil, fmt.Errorf("sensor: enable stats: %w", err)
+	}
+	return c, nil
 }

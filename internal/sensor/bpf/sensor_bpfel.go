@@ -111,6 +111,7 @@ const (
 	SensorVarCfgContainersOnly  = "cfg_containers_only"
 	SensorVarCfgHostMntns       = "cfg_host_mntns"
 	SensorVarCfgNameLens        = "cfg_name_lens"
+	SensorVarCfgWakeupBytes     = "cfg_wakeup_bytes"
 	SensorVarUnusedEvHdr        = "unused_ev_hdr"
 	SensorVarUnusedFileKey      = "unused_file_key"
 	SensorVarUnusedKillInoKey   = "unused_kill_ino_key"
@@ -207,6 +208,7 @@ type SensorVariableSpecs struct {
 	CfgContainersOnly *ebpf.VariableSpec `ebpf:"cfg_containers_only"`
 	CfgHostMntns      *ebpf.VariableSpec `ebpf:"cfg_host_mntns"`
 	CfgNameLens       *ebpf.VariableSpec `ebpf:"cfg_name_lens"`
+	CfgWakeupBytes    *ebpf.VariableSpec `ebpf:"cfg_wakeup_bytes"`
 	UnusedEvHdr       *ebpf.VariableSpec `ebpf:"unused_ev_hdr"`
 	UnusedFileKey     *ebpf.VariableSpec `ebpf:"unused_file_key"`
 	UnusedKillInoKey  *ebpf.VariableSpec `ebpf:"unused_kill_ino_key"`
@@ -263,6 +265,7 @@ type SensorVariables struct {
 	CfgContainersOnly *ebpf.Variable `ebpf:"cfg_containers_only"`
 	CfgHostMntns      *ebpf.Variable `ebpf:"cfg_host_mntns"`
 	CfgNameLens       *ebpf.Variable `ebpf:"cfg_name_lens"`
+	CfgWakeupBytes    *ebpf.Variable `ebpf:"cfg_wakeup_bytes"`
 	UnusedEvHdr       *ebpf.Variable `ebpf:"unused_ev_hdr"`
 	UnusedFileKey     *ebpf.Variable `ebpf:"unused_file_key"`
 	UnusedKillInoKey  *ebpf.Variable `ebpf:"unused_kill_ino_key"`

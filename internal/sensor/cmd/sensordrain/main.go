@@ -29,6 +29,7 @@ func run() error {
 	containersOnly := flag.Bool("containers-only", false, "drop host events in the kernel")
 	ring := flag.Int("ring", 0, "ring buffer size in bytes (0: the default)")
 	ready := flag.String("ready", "", "file to create once the sensor is attached")
+	profile := flag.Bool("profile", false, "also report each program's runs and mean run time (kernel.bpf_stats_enabled)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,6 +39,13 @@ func run() error {
 		return err
 	}
 	defer s.Close()
+	if *profile {
+		c, err := sensor.EnableStats()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+	}
 	if *ready != "" {
 		if err := os.WriteFile(*ready, nil, 0o644); err != nil {
 			return err
@@ -69,7 +77,7 @@ func run() error {
 	for _, v := range st.Dropped {
 		dropped += v
 	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+	out := map[string]any{
 		"events":    n,
 		"received":  st.Received,
 		"dropped":   dropped,
@@ -77,5 +85,19 @@ func run() error {
 		"cpuUserMs": ru.Utime.Sec*1000 + ru.Utime.Usec/1000,
 		"cpuSysMs":  ru.Stime.Sec*1000 + ru.Stime.Usec/1000,
 		"maxRSSKiB": ru.Maxrss,
-	})
+	}
+	if *profile {
+		ps, err := s.ProgramStats()
+		if err != nil {
+			return err
+		}
+		prof := map[string]string{}
+		for name, p := range ps {
+			if p.Runs > 0 {
+				prof[name] = fmt.Sprintf("%d runs, %d ns/run", p.Runs, int64(p.Runtime)/int64(p.Runs))
+			}
+		}
+		out["programs"] = prof
+	}
+	return json.NewEncoder(os.Stdout).Encode(out)
 }
