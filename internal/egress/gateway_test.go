@@ -789,3 +789,33 @@ func TestPersonalDataAndPastedCode(t *testing.T) {
 		t.Errorf("findings %+v", e.Findings)
 	}
 }
+
+func TestModels(t *testing.T) {
+	h := start(t, fakevendor.Options{}, nil)
+	for _, anthropic := range []bool{false, true} {
+		req, _ := http.NewRequest("GET", h.url+"/v1/models", nil)
+		if anthropic {
+			req.Header.Set("x-api-key", devKey)
+			req.Header.Set("anthropic-version", "2023-06-01")
+		} else {
+			req.Header.Set("Authorization", "Bearer "+devKey)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := `"object":"list"`
+		if anthropic {
+			want = `"has_more":false`
+		}
+		if resp.StatusCode != 200 || !bytes.Contains(b, []byte(want)) {
+			t.Errorf("anthropic=%v: %d %s", anthropic, resp.StatusCode, b)
+		}
+	}
+	es := h.lastEntryN(2)
+	if es[0].Vendor != "openai" || es[1].Vendor != "anthropic" || es[1].Method != "GET" || es[1].Inspection != "complete" {
+		t.Errorf("entries %+v %+v", es[0], es[1])
+	}
+}

@@ -103,11 +103,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		e.Inspection, e.Action = audit.InspectionFailedOpen, audit.ActionAllow
 		var rest io.Reader = bytes.NewReader(body)
+		n := int64(len(body))
 		if over {
+			// relay the unread rest as it comes; its length is the
+			// client's, or unknown (chunked upstream)
 			rest = io.MultiReader(rest, r.Body)
-			e.RequestBytes = -1 // unknown: streamed on unread
+			n = r.ContentLength
+			e.RequestBytes = max(r.ContentLength, int64(len(body)))
 		}
-		g.forward(w, r, x, io.NopCloser(rest), int64(len(body)), over)
+		g.forward(w, r, x, io.NopCloser(rest), n)
 		return
 	}
 
@@ -160,7 +164,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if pol.Response == "redact" {
 		x.rw.Detectors = g.detectors
 	}
-	g.forward(w, r, x, io.NopCloser(bytes.NewReader(body)), int64(len(body)), false)
+	g.forward(w, r, x, io.NopCloser(bytes.NewReader(body)), int64(len(body)))
 }
 
 // inspect parses and scans a request body within the inspection timeout.
@@ -241,14 +245,12 @@ func findings(hs []inspect.Hit, where string) []audit.Finding {
 	return out
 }
 
-// forward sends the request upstream through the reverse proxy.
-func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, x *exchange, body io.ReadCloser, n int64, unknownLen bool) {
+// forward sends the request upstream through the reverse proxy; n is
+// the body's length, -1 when unknown.
+func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, x *exchange, body io.ReadCloser, n int64) {
 	out := r.WithContext(context.WithValue(r.Context(), ctxKey{}, x))
 	out.Body = body
 	out.ContentLength = n
-	if unknownLen {
-		out.ContentLength = -1
-	}
 	out.Header = r.Header.Clone()
 	out.Header.Del("Content-Length")
 	g.proxy.ServeHTTP(w, out)
