@@ -1,7 +1,9 @@
 package discover
 
 import (
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -167,4 +169,19 @@ func FuzzMatch(f *testing.F) {
 			t.Fatalf("Match(%q) = %q, reference says %q", host, got, want)
 		}
 	})
+}
+
+// TestDocsNameEveryVendor keeps docs/gateway-discovery.md's vendor list
+// current with catalogue.json.
+func TestDocsNameEveryVendor(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "gateway-discovery.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, _ := Builtin()
+	for _, ep := range eps {
+		if !strings.Contains(string(doc), ep.Vendor) {
+			t.Errorf("docs/gateway-discovery.md does not name vendor %s", ep.Vendor)
+		}
+	}
 }
