@@ -72,7 +72,7 @@ done
 echo "# gateway vs direct, fake vendor on loopback, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), audit sync=$SYNC"
 echo
 "$work/gwbench" -direct "http://127.0.0.1:$vport" -gateway "http://127.0.0.1:$gport" -key "$key" \
-	-vendor-key sk-bench -n "$N" -c "$CONC" -d "$DUR"
+	-vendor-key sk-bench -n "$N" -c "$CONC" -d "$DUR" -gateway-pid "$gw"
 echo
 kill -INT "$gw"
 wait "$gw" || true

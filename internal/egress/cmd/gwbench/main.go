@@ -38,6 +38,7 @@ func main() {
 	n := flag.Int("n", 1000, "requests per size and path")
 	conc := flag.Int("c", 32, "concurrent clients for the throughput run")
 	dur := flag.Duration("d", 5*time.Second, "duration of each throughput run")
+	pid := flag.Int("gateway-pid", 0, "the gateway's `PID`, to report the CPU time it spends per request (from /proc)")
 	flag.Parse()
 	if *serve != "" {
 		if err := serveVendor(*serve, *vendorKey); err != nil {
@@ -50,7 +51,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gwbench: want -direct URL -gateway URL -key KEY (or -serve-vendor ADDR)")
 		os.Exit(2)
 	}
-	b := &bench{direct: *direct, gateway: *gateway, key: *key, vendorKey: *vendorKey,
+	b := &bench{direct: *direct, gateway: *gateway, key: *key, vendorKey: *vendorKey, pid: *pid,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}}}
 	if err := b.run(*n, *conc, *dur); err != nil {
 		fmt.Fprintln(os.Stderr, "gwbench:", err)
@@ -85,7 +86,31 @@ func (o onlyLast) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type bench struct {
 	direct, gateway, key, vendorKey string
+	pid                             int
 	client                          *http.Client
+}
+
+// cpu returns the CPU time (user + system) the gateway process has used,
+// from /proc/PID/stat (in clock ticks of 10 ms), or 0 without a PID.
+func (b *bench) cpu() time.Duration {
+	if b.pid == 0 {
+		return 0
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.pid))
+	if err != nil {
+		return 0
+	}
+	// fields after the ")" that ends the command name: state is field 3,
+	// utime 14 and stime 15
+	rest := string(raw[strings.LastIndexByte(string(raw), ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	var ut, st int64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 func (b *bench) do(base, auth string, body []byte, ttfb bool) (time.Duration, error) {
@@ -153,8 +178,8 @@ func (b *bench) pair(n int, body []byte, ttfb bool) (dir, gw []time.Duration, er
 }
 
 func (b *bench) run(n, conc int, dur time.Duration) error {
-	fmt.Println("| request | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| request | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | gateway CPU per request |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, c := range []struct {
 		name   string
 		size   int
@@ -169,18 +194,24 @@ func (b *bench) run(n, conc int, dur time.Duration) error {
 		{"stream, 16 KB prompt: time to first delta", 16 << 10, "", true},
 	} {
 		body := fakevendor.ChatRequest("gpt-4o", fakevendor.Prompt(c.size, c.secret), c.stream)
+		c0 := b.cpu()
 		dir, gw, err := b.pair(n, body, c.stream)
 		if err != nil {
 			return err
 		}
+		cpu := "-"
+		if b.pid != 0 {
+			cpu = us((b.cpu() - c0) / time.Duration(n+n/10))
+		}
 		d50, g50, d99, g99 := pct(dir, .5), pct(gw, .5), pct(dir, .99), pct(gw, .99)
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", c.name, us(d50), us(g50), us(g50-d50), us(d99), us(g99), us(g99-d99))
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.name, us(d50), us(g50), us(g50-d50), us(d99), us(g99), us(g99-d99), cpu)
 	}
 	fmt.Println()
-	fmt.Printf("| throughput, %d clients, 1 KB prompt | requests/s |\n|---|---|\n", conc)
+	fmt.Printf("| throughput, %d clients, 1 KB prompt | requests/s | gateway CPU per request |\n|---|---|---|\n", conc)
 	body := fakevendor.ChatRequest("gpt-4o", fakevendor.Prompt(1<<10, ""), false)
 	for _, t := range []struct{ name, base, key string }{{"direct", b.direct, b.vendorKey}, {"gateway", b.gateway, b.key}} {
 		var ok, failed atomic.Int64
+		c0 := b.cpu()
 		var wg sync.WaitGroup
 		stop := time.Now().Add(dur)
 		for range conc {
@@ -200,7 +231,11 @@ func (b *bench) run(n, conc int, dur time.Duration) error {
 		if failed.Load() > 0 {
 			return fmt.Errorf("%s: %d requests failed", t.name, failed.Load())
 		}
-		fmt.Printf("| %s | %.0f |\n", t.name, float64(ok.Load())/dur.Seconds())
+		cpu := "-"
+		if b.pid != 0 && t.name == "gateway" && ok.Load() > 0 {
+			cpu = us((b.cpu() - c0) / time.Duration(ok.Load()))
+		}
+		fmt.Printf("| %s | %.0f | %s |\n", t.name, float64(ok.Load())/dur.Seconds(), cpu)
 	}
 	return nil
 }
