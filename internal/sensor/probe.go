@@ -92,6 +92,12 @@ func Probe(ctx context.Context) (Features, error) {
 		{"bpf_send_signal", "enforcement (kill at exec)", func() error {
 			return features.HaveProgramHelper(ebpf.TracePoint, asm.FnSendSignal)
 		}},
+		{"bpf_get_current_task_btf", "typed task reads (required)", func() error {
+			return features.HaveProgramHelper(ebpf.TracePoint, asm.FnGetCurrentTaskBtf)
+		}},
+		{"bpf_loop", "path walks (required)", func() error {
+			return features.HaveProgramHelper(ebpf.TracePoint, asm.FnLoop)
+		}},
 		{"task_iterator", "", probeTaskIter},
 		{"uprobe", "", probeUprobe},
 		{"cgroup_sock_addr", "", probeCgroupConnect},

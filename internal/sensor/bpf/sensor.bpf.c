@@ -223,10 +223,11 @@ static __always_inline struct scratch *get_scratch(void)
 	return bpf_map_lookup_elem(&scratch_map, &zero);
 }
 
+// The task pointers below come from bpf_get_current_task_btf(): typed, so
+// fields are read with plain loads rather than a helper call each.
 static __always_inline int is_host(struct task_struct *t)
 {
-	u32 inum = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
-	return inum == cfg_host_mntns;
+	return t->nsproxy->mnt_ns->ns.inum == cfg_host_mntns;
 }
 
 // fill_force fills the header of s for the current task and reports whether the
@@ -250,18 +251,18 @@ static __always_inline int fill_force(struct scratch *s, struct task_struct *t, 
 			return 1;
 		}
 	}
-	const struct cred *c = BPF_CORE_READ(t, cred);
-	h->uid = BPF_CORE_READ(c, uid.val);
-	h->gid = BPF_CORE_READ(c, gid.val);
-	h->euid = BPF_CORE_READ(c, euid.val);
-	h->cap_eff = BPF_CORE_READ(c, cap_effective.val);
-	h->cap_perm = BPF_CORE_READ(c, cap_permitted.val);
+	const struct cred *c = t->cred;
+	h->uid = c->uid.val;
+	h->gid = c->gid.val;
+	h->euid = c->euid.val;
+	h->cap_eff = c->cap_effective.val;
+	h->cap_perm = c->cap_permitted.val;
 	h->loginuid = 0xffffffff;
 	if (bpf_core_field_exists(t->loginuid))
-		h->loginuid = BPF_CORE_READ(t, loginuid.val);
-	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	struct pid *p = BPF_CORE_READ(t, group_leader, thread_pid);
-	u32 level = BPF_CORE_READ(p, level);
+		h->loginuid = t->loginuid.val;
+	h->ppid = t->real_parent->tgid;
+	struct pid *p = t->group_leader->thread_pid;
+	u32 level = p->level;
 	h->vpid = 0;
 	bpf_core_read(&h->vpid, sizeof(h->vpid), &p->numbers[level & 31].nr);
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
@@ -474,7 +475,7 @@ static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 
 static __always_inline int do_exec(void *ctx, struct linux_binprm *bprm)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct scratch *s = get_scratch();
 	if (!s)
 		return 0;
@@ -579,7 +580,7 @@ static __always_inline int do_exit(void *ctx)
 	u64 id = bpf_get_current_pid_tgid();
 	if ((u32)id != (id >> 32))
 		return 0; // a thread, not the group leader
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct scratch *s = get_scratch();
 	if (!s || fill(s, t, T_EXIT))
 		return 0;
@@ -753,7 +754,7 @@ int sys_enter_mmap(struct sys_enter *ctx)
 	long fd = (int)ctx->args[4];
 	if (!(prot & PROT_EXEC) || (flags & MAP_ANONYMOUS) || fd < 0)
 		return 0;
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct file *f = fd_file(t, fd);
 	if (!f)
 		return 0;
@@ -807,7 +808,7 @@ static __always_inline int do_sockaddr(void *ctx, u32 type, long fd, void *uaddr
 		return 0;
 	if (fam != AF_INET && fam != AF_INET6 && fam != AF_UNIX)
 		return 0;
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct scratch *s = get_scratch();
 	if (!s || fill(s, t, type))
 		return 0;
@@ -856,7 +857,7 @@ static __always_inline int do_accept_exit(void *ctx, long ret)
 {
 	if (ret < 0)
 		return 0;
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct file *f = fd_file(t, ret);
 	if (!f)
 		return 0;
@@ -897,7 +898,7 @@ int sys_exit_accept4(struct sys_exit *ctx) { return do_accept_exit(ctx, ctx->ret
 
 static __always_inline int do_simple(void *ctx, u32 type, u32 aux, u64 aux2)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct scratch *s = get_scratch();
 	if (!s || fill(s, t, type))
 		return 0;
@@ -978,7 +979,7 @@ int sys_enter_setns(struct sys_enter *ctx)
 	u32 nstype = ctx->args[1];
 	if (nstype == 0 && bpf_core_field_exists(((struct ns_common *)0)->ns_type)) {
 		// The type comes from the namespace file itself.
-		struct task_struct *t = (void *)bpf_get_current_task();
+		struct task_struct *t = bpf_get_current_task_btf();
 		struct file *f = fd_file(t, (int)ctx->args[0]);
 		struct inode *ino = BPF_CORE_READ(f, f_inode);
 		if (f && BPF_CORE_READ(ino, i_sb, s_magic) == NSFS_MAGIC) {
@@ -992,7 +993,7 @@ int sys_enter_setns(struct sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_mount")
 int sys_enter_mount(struct sys_enter *ctx)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct scratch *s = get_scratch();
 	if (!s || fill(s, t, T_MOUNT))
 		return 0;
@@ -1009,7 +1010,7 @@ int sys_enter_mount(struct sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_move_mount")
 int sys_enter_move_mount(struct sys_enter *ctx)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct scratch *s = get_scratch();
 	if (!s || fill(s, t, T_MOUNT))
 		return 0;
