@@ -29,8 +29,8 @@ type Policy struct {
 	Hosts []Endpoint `json:"hosts,omitempty"`
 	// NoBuiltin drops the built-in catalogue, leaving only Hosts.
 	NoBuiltin bool `json:"no_builtin,omitempty"`
-	// InspectVendors limits inspect mode to these vendors; empty means
-	// every unsanctioned AI host.
+	// InspectVendors names the vendors inspect mode decrypts (sanctioned
+	// ones included); empty means every unsanctioned AI host.
 	InspectVendors []string `json:"inspect_vendors,omitempty"`
 }
 
@@ -99,10 +99,15 @@ func (p *Policy) Sanctioned(vendor string) bool {
 	return vendor == GatewayVendor || slices.Contains(p.SanctionedVendors, vendor)
 }
 
-// Inspects reports whether inspect mode decrypts traffic to vendor.
+// Inspects reports whether inspect mode decrypts traffic to vendor: a
+// vendor listed in InspectVendors, else (no list) any unsanctioned vendor.
+// The gateway's own traffic is never decrypted.
 func (p *Policy) Inspects(vendor string) bool {
-	if vendor == GatewayVendor {
+	switch {
+	case vendor == GatewayVendor:
 		return false
+	case len(p.InspectVendors) > 0:
+		return slices.Contains(p.InspectVendors, vendor)
 	}
-	return len(p.InspectVendors) == 0 || slices.Contains(p.InspectVendors, vendor)
+	return !p.Sanctioned(vendor)
 }

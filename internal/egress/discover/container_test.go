@@ -48,7 +48,10 @@ func dockerReady(t *testing.T) string {
 
 // TestContainerClient runs a real container that opens a CONNECT tunnel
 // through the proxy with netcat and sends a captured ClientHello: the
-// record names the container, found through the Docker Engine API.
+// record names the container, found through the Docker Engine API. The
+// container lives on for two seconds after its connection, as the tools
+// this is about do: on a loaded machine the engine can list a container
+// later than its first connection closes.
 func TestContainerClient(t *testing.T) {
 	gw := dockerReady(t)
 	pki := newTestPKI(t)
@@ -64,7 +67,7 @@ func TestContainerClient(t *testing.T) {
 	defer exec.Command("docker", "rm", "-f", name).Run()
 	_, port, _ := net.SplitHostPort(h.addr)
 	cmd := exec.CommandContext(ctx, "docker", "run", "--rm", "--name", name, "-v", seeds+":/t:ro", runtimeImage,
-		"sh", "-c", "timeout 10 nc -N -X connect -x "+gw+":"+port+" api.openai.com 443 < /t/curl-openai.bin | head -c 5 | od -An -tx1")
+		"sh", "-c", "timeout 10 nc -N -X connect -x "+gw+":"+port+" api.openai.com 443 < /t/curl-openai.bin | head -c 5 | od -An -tx1; sleep 2")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("container: %v\n%s", err, out)

@@ -136,7 +136,7 @@ func (r *Resolver) Local(ctx context.Context, client, server netip.AddrPort) Cli
 // containerWait is how long Container keeps looking for an address the
 // engine does not list yet: a container's first connection can come
 // before the engine lists it.
-const containerWait = 2 * time.Second
+const containerWait = 5 * time.Second
 
 // Container names the container of c (by the container id Local found,
 // else by c's address) through the Docker Engine API.

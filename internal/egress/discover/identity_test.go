@@ -227,3 +227,23 @@ func TestParseSockDiagReply(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyDecisions(t *testing.T) {
+	tests := []struct {
+		pol                 Policy
+		vendor              string
+		sanctioned, inspect bool
+	}{
+		{Policy{}, "openai", false, true},
+		{Policy{}, GatewayVendor, true, false},
+		{Policy{SanctionedVendors: []string{"github-copilot"}}, "github-copilot", true, false},
+		{Policy{SanctionedVendors: []string{"github-copilot"}, InspectVendors: []string{"github-copilot"}}, "github-copilot", true, true},
+		{Policy{InspectVendors: []string{"anthropic"}}, "openai", false, false},
+		{Policy{InspectVendors: []string{GatewayVendor}}, GatewayVendor, true, false},
+	}
+	for _, tc := range tests {
+		if s, i := tc.pol.Sanctioned(tc.vendor), tc.pol.Inspects(tc.vendor); s != tc.sanctioned || i != tc.inspect {
+			t.Errorf("%+v %s: sanctioned %t inspect %t, want %t %t", tc.pol, tc.vendor, s, i, tc.sanctioned, tc.inspect)
+		}
+	}
+}

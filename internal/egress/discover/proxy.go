@@ -259,7 +259,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var upstream net.Conn
-	inspect := ep != nil && p.cfg.Interceptor != nil && p.policy.Inspects(ep.Vendor) && !rec.Sanctioned
+	inspect := ep != nil && p.cfg.Interceptor != nil && p.policy.Inspects(ep.Vendor)
 	if !inspect {
 		upstream, err = p.dial(ctx, "tcp", authority)
 		if err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/pavesec/pave/internal/egress/audit"
 	"github.com/pavesec/pave/internal/egress/discover"
+	"github.com/pavesec/pave/internal/egress/fakevendor"
 )
 
 // githubToken makes a token in GitHub's format with a valid checksum, so
@@ -44,7 +45,11 @@ func githubToken(t testing.TB) string {
 	return "ghp_" + string(b) + string(sum[:])
 }
 
+// vendorKey is the stand-in vendor's API key; random, not a credential.
+const vendorKey = "sk-test-9a8b7c6d5e4f3a2b1c0d"
+
 type inspectHarness struct {
+	vendor        *fakevendor.Vendor
 	addr, logPath string
 	caPEM         string
 	inspCA        *CA
@@ -52,7 +57,8 @@ type inspectHarness struct {
 }
 
 // startInspect runs a discovery proxy in inspect mode in front of a local
-// TLS server standing in for api.openai.com (an OpenAI-style echo).
+// TLS server standing in for api.openai.com (fakevendor, which speaks the
+// OpenAI API as the vendor does on the wire).
 func startInspect(t *testing.T) *inspectHarness {
 	t.Helper()
 	dir := t.TempDir()
@@ -64,12 +70,8 @@ func startInspect(t *testing.T) *inspectHarness {
 	}
 	vm, _ := NewMinter(vendorCA, nil)
 	leaf, _ := vm.Certificate("api.openai.com")
-	vendor := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id":"chatcmpl-1","object":"chat.completion","host":%q,"proto":%q,"got":%d,"auth":%q}`,
-			r.Host, r.Proto, len(body), r.Header.Get("Authorization"))
-	}))
+	fv := fakevendor.New(fakevendor.Options{OpenAIKey: vendorKey})
+	vendor := httptest.NewUnstartedServer(fv)
 	vendor.TLS = &tls.Config{Certificates: []tls.Certificate{*leaf}}
 	vendor.StartTLS()
 	t.Cleanup(vendor.Close)
@@ -126,7 +128,7 @@ func startInspect(t *testing.T) *inspectHarness {
 		}
 	}
 	t.Cleanup(stop)
-	return &inspectHarness{addr: ln.Addr().String(), logPath: logPath,
+	return &inspectHarness{vendor: fv, addr: ln.Addr().String(), logPath: logPath,
 		caPEM: filepath.Join(dir, "inspect-ca", CertFile), inspCA: inspCA, stop: stop}
 }
 
@@ -163,32 +165,50 @@ func TestInspectGoClient(t *testing.T) {
 	body := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"deploy with token ` + tok + `"}]}`
 	req, _ := http.NewRequest(http.MethodPost, "https://api.openai.com/v1/chat/completions", strings.NewReader(body))
 	req.Header.Set("User-Agent", "OpenAI/Python 1.54.0")
-	req.Header.Set("Authorization", "Bearer sk-test-vendor-key")
+	req.Header.Set("Authorization", "Bearer "+vendorKey)
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	c.CloseIdleConnections()
 	// The client saw a leaf for the SNI, issued by the inspection CA, and
 	// spoke HTTP/2 to the interceptor; the vendor got the request intact.
 	if resp.TLS == nil || len(resp.TLS.PeerCertificates) == 0 || resp.TLS.PeerCertificates[0].DNSNames[0] != "api.openai.com" ||
 		resp.TLS.PeerCertificates[0].Issuer.CommonName != h.inspCA.Cert.Subject.CommonName {
 		t.Fatalf("client saw %+v", resp.TLS)
 	}
-	if resp.Proto != "HTTP/2.0" || !strings.Contains(string(got), `"host":"api.openai.com"`) ||
-		!strings.Contains(string(got), fmt.Sprintf(`"got":%d`, len(body))) || !strings.Contains(string(got), "sk-test-vendor-key") {
-		t.Fatalf("response %s %s", resp.Proto, got)
+	last := h.vendor.Last()
+	if resp.Proto != "HTTP/2.0" || resp.StatusCode != 200 || !strings.Contains(string(got), `"object":"chat.completion"`) ||
+		string(last.Body) != body || last.Header.Get("Authorization") != "Bearer "+vendorKey {
+		t.Fatalf("response %s %d %s; vendor got %s %q", resp.Proto, resp.StatusCode, got, last.Body, last.Header.Get("Authorization"))
 	}
+	// A streamed completion, on the same HTTP/2 connection, passes through
+	// as server-sent events.
+	sreq, _ := http.NewRequest(http.MethodPost, "https://api.openai.com/v1/chat/completions",
+		strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hello there"}]}`))
+	sreq.Header.Set("Authorization", "Bearer "+vendorKey)
+	sresp, err := c.Do(sreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := io.ReadAll(sresp.Body)
+	sresp.Body.Close()
+	if ct := sresp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") || !strings.HasSuffix(strings.TrimSpace(string(events)), "data: [DONE]") {
+		t.Fatalf("stream: %s %s", ct, events)
+	}
+	c.CloseIdleConnections()
 	es, raw := h.entries(t)
-	if bytes.Contains(raw, []byte(tok)) || bytes.Contains(raw, []byte("sk-test-vendor-key")) {
+	if bytes.Contains(raw, []byte(tok)) || bytes.Contains(raw, []byte(vendorKey)) {
 		t.Fatal("the audit log holds a secret in clear")
 	}
-	if len(es) != 2 {
-		t.Fatalf("%d entries, want a request and a discovered-host entry: %+v", len(es), es)
+	if len(es) != 3 {
+		t.Fatalf("%d entries, want two requests and a discovered-host entry: %+v", len(es), es)
 	}
-	r, d := es[0], es[1]
+	r, st, d := es[0], es[1], es[2]
+	if st.Kind != audit.KindRequest || !st.Stream || st.Model != "gpt-4o" || st.ResponseBytes != int64(len(events)) || len(st.Findings) != 0 {
+		t.Errorf("stream entry %+v", st)
+	}
 	if r.Kind != audit.KindRequest || r.Vendor != "openai" || r.Model != "gpt-4o-mini" || r.Endpoint != "/v1/chat/completions" ||
 		r.Method != "POST" || r.Status != 200 || r.RequestBytes != int64(len(body)) || r.ResponseBytes != int64(len(got)) ||
 		r.Inspection != audit.InspectionComplete || r.Client.Tool != "openai-python" {
@@ -214,8 +234,8 @@ func TestInspectCurl(t *testing.T) {
 		out, err := exec.CommandContext(ctx, "curl", append([]string{"-sS", "--noproxy", "", "-x", "http://" + h.addr}, args...)...).CombinedOutput()
 		return string(out), err
 	}
-	out, err := run("--cacert", h.caPEM, "https://api.openai.com/v1/models", "-H", "Authorization: Bearer sk-x")
-	if err != nil || !strings.Contains(out, `"host":"api.openai.com"`) {
+	out, err := run("--cacert", h.caPEM, "https://api.openai.com/v1/models", "-H", "Authorization: Bearer "+vendorKey)
+	if err != nil || !strings.Contains(out, `"object":"list"`) {
 		t.Fatalf("curl trusting the inspection CA: %v %s", err, out)
 	}
 	// A client that does not trust the CA refuses the leaf: nothing is
