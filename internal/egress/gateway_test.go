@@ -819,3 +819,24 @@ func TestModels(t *testing.T) {
 		t.Errorf("entries %+v %+v", es[0], es[1])
 	}
 }
+
+// TestStreamFindingsAudited: with response: audit, a streamed reply that
+// carries a secret passes unchanged and the finding is audited.
+func TestStreamFindingsAudited(t *testing.T) {
+	h := start(t, fakevendor.Options{Reply: func(string) string { return "try this key " + awsKey + " in the config" }}, nil)
+	for i, anthropic := range []bool{false, true} {
+		path, body := "/v1/chat/completions", chatBody("which key?", true)
+		if anthropic {
+			path, body = "/v1/messages", anthropicBody("which key?", true)
+		}
+		resp, b := h.post(path, devKey, anthropic, body)
+		if resp.StatusCode != 200 || replyText(t, b, true, anthropic) != "try this key "+awsKey+" in the config" {
+			t.Fatalf("anthropic=%v: %d %s", anthropic, resp.StatusCode, b)
+		}
+		e := h.lastEntry(i + 1)
+		if len(e.Findings) != 1 || e.Findings[0].Where != "response" || e.Findings[0].Hashes[0] != "sha256:"+sha(awsKey) ||
+			e.Inspection != "complete" || e.Action != "allow" {
+			t.Errorf("anthropic=%v: entry %+v", anthropic, e)
+		}
+	}
+}

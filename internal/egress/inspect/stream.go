@@ -240,23 +240,22 @@ func (s *Stream) event(raw []byte) {
 		}
 	}
 	payload := bytes.Join(data, []byte("\n"))
+	if s.rw == nil {
+		s.observe(payload)
+		return
+	}
 	obj, ok := decodeObject(payload)
 	if !ok {
-		if s.rw != nil {
-			if bytes.Equal(bytes.TrimSpace(payload), []byte("[DONE]")) {
-				s.flush(s.rw.Held())
-			}
-			s.out = append(s.out, raw...)
+		if bytes.Equal(bytes.TrimSpace(payload), []byte("[DONE]")) {
+			s.flush(s.rw.Held())
 		}
+		s.out = append(s.out, raw...)
 		return
 	}
 	s.Usage.from(obj)
 	ds, flush := deltasOf(obj)
 	for _, d := range ds {
 		s.acc.Add(d.channel, d.text)
-	}
-	if s.rw == nil {
-		return
 	}
 	ending := matchHeld(append(s.rw.Held(), channelsOf(ds)...), flush)
 	inEvent := map[string]bool{}
@@ -293,6 +292,42 @@ func (s *Stream) event(raw []byte) {
 		}
 	}
 	s.out = appendEvent(s.out, other, obj)
+}
+
+// observe reads an event that passes unchanged: its usage, decoded only
+// when the event has one, and its text deltas, found by the single-pass
+// scanner (no map is built) by their paths in the three stream formats.
+func (s *Stream) observe(payload []byte) {
+	if bytes.Contains(payload, []byte(`"usage"`)) {
+		if obj, ok := decodeObject(payload); ok {
+			s.Usage.from(obj)
+		}
+	}
+	if s.acc == nil || len(s.acc.Detectors) == 0 || !bytes.Contains(payload, []byte(`delta`)) {
+		return
+	}
+	d := &Doc{}
+	if parseBody(d, payload) != nil {
+		return
+	}
+	for _, p := range d.Parts {
+		if deltaPath(p.Path) {
+			s.acc.Add(p.Path, p.Text)
+		}
+	}
+}
+
+// deltaPath reports the paths of text deltas: OpenAI chat
+// (choices[i].delta.content, tool-call arguments), the responses API
+// (delta) and Anthropic (delta.text, delta.partial_json, delta.thinking).
+func deltaPath(p string) bool {
+	switch {
+	case p == "delta", p == "delta.text", p == "delta.partial_json", p == "delta.thinking":
+		return true
+	case strings.HasPrefix(p, "choices["):
+		return strings.HasSuffix(p, ".delta.content") || strings.Contains(p, ".delta.tool_calls[") && strings.HasSuffix(p, ".function.arguments")
+	}
+	return false
 }
 
 // flush sends the held text of channels as copies of their last delta
