@@ -2,6 +2,7 @@ package pii
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -151,4 +152,22 @@ that she can call our office on (212) 736-5000 or reply to billing@firma.pl.
 Keep it short, friendly and in English; sign it as "Accounts team, Falcon project".
 `)
 	benchScan(b, orgConfig(), in)
+}
+
+// BenchmarkScanAdversarial is input built to make the digit detectors
+// work hardest: runs of fifteen one-digit groups after a phone keyword,
+// every span of which is a candidate.
+func BenchmarkScanAdversarial(b *testing.B) {
+	in := bytes.Repeat([]byte("tel 1 2 3 4 5 6 7 8 9 1 2 3 4 5 6 x\n"), 1<<15)
+	benchScan(b, Config{}, in)
+}
+
+// BenchmarkScanNumbers is a table of ids, amounts and timestamps: digit
+// tokens everywhere, none of them personal data.
+func BenchmarkScanNumbers(b *testing.B) {
+	var in []byte
+	for i := 0; len(in) < 1<<20; i++ {
+		in = fmt.Appendf(in, "%d,%d,%d.%02d,%d,order %d shipped\n", 1000000+i*7, 17000000000+i*13, i%9999, i%100, 1700000000+i, 30000000+i)
+	}
+	benchScan(b, Config{}, in)
 }

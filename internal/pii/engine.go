@@ -130,12 +130,13 @@ type Engine struct {
 	srcRule *Rule
 	cls     [256]uint8 // byte classes for the built-in scan
 	lineCls [256]uint8 // byte flags for the source-code detector
+	words   [numWordLists][]kwWord
 }
 
 // New builds an engine. A bad configuration (unknown rule to disable,
 // pattern without id or with a bad regex) is a one-line error naming it.
 func New(cfg Config) (*Engine, error) {
-	e := &Engine{cls: byteClasses(), lineCls: lineClasses()}
+	e := &Engine{cls: byteClasses(), lineCls: lineClasses(), words: wordLists()}
 	builtin := builtinRules()
 	off := map[string]bool{}
 	for _, d := range cfg.Disable {
@@ -220,11 +221,39 @@ func (e *Engine) Scan(b []byte) []Match {
 
 // resolve drops overlapping candidates, keeping checksum-validated ones
 // first, then higher priority, then longer, then earlier. The result is
-// sorted by Start.
+// sorted by Start. Candidates are sorted by position and split into
+// clusters of mutually reachable overlaps, each resolved on its own, so
+// the cost stays O(n log n) however many values the input holds.
 func resolve(cands []Match) []Match {
 	if len(cands) == 0 {
 		return nil
 	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].Start != cands[j].Start {
+			return cands[i].Start < cands[j].Start
+		}
+		return cands[i].End < cands[j].End
+	})
+	kept := make([]Match, 0, len(cands))
+	for lo := 0; lo < len(cands); {
+		hi, end := lo+1, cands[lo].End
+		for hi < len(cands) && cands[hi].Start < end {
+			end = max(end, cands[hi].End)
+			hi++
+		}
+		if hi-lo == 1 {
+			kept = append(kept, cands[lo])
+		} else {
+			kept = append(kept, resolveCluster(cands[lo:hi])...)
+		}
+		lo = hi
+	}
+	return kept
+}
+
+// resolveCluster resolves one cluster of overlapping candidates
+// greedily in order of preference; the result is sorted by Start.
+func resolveCluster(cands []Match) []Match {
 	sort.Slice(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
 		if a.Rule.Checksum != b.Rule.Checksum {
@@ -243,7 +272,7 @@ func resolve(cands []Match) []Match {
 	})
 	// kept is sorted by Start and its spans do not overlap, so only the
 	// neighbours of an insertion point can overlap a candidate.
-	kept := make([]Match, 0, len(cands))
+	var kept []Match
 	for _, c := range cands {
 		i := sort.Search(len(kept), func(i int) bool { return kept[i].Start >= c.Start })
 		if i > 0 && kept[i-1].End > c.Start || i < len(kept) && kept[i].Start < c.End {

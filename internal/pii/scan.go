@@ -3,6 +3,7 @@ package pii
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 
 	"github.com/pavesec/pave/internal/finding"
 )
@@ -288,7 +289,7 @@ func (e *Engine) upper(b []byte, i int, out *[]Match) int {
 			}
 		}
 		if i+9 <= n && isUpper(b[i+2]) && isDigit(b[i+3]) && e.brule[rPLIDCard] != nil && !e.glued(b, i+9) &&
-			plIDCardChars(b[i:i+9]) && keywordBefore(b, i, idCardWords) {
+			plIDCardChars(b[i:i+9]) && keywordBefore(b, i, e.words[kwIDCard]) {
 			e.add(out, rPLIDCard, i, i+9)
 			return i + 9
 		}
@@ -514,18 +515,96 @@ func (e *Engine) numeric(b []byte, i int, out *[]Match) int {
 		return e.skipWord(b, j)
 	}
 	rightOK := !e.glued(b, j)
+	kw := keywords{lists: &e.words, b: b, start: i}
 	for a := 0; a < ng; a++ {
 		if a > 0 && sp[a] != ' ' {
 			continue
 		}
-		for z := ng - 1; z >= a; z-- {
-			if z < ng-1 && sp[z+1] != ' ' {
+		// Spans from a, shortest first, while they can still be a value
+		// (no detector takes more than 19 digits): O(groups x 19) spans.
+		total, tiny := 0, false
+		for z := a; z < ng; z++ {
+			total += gs[z].e - gs[z].s
+			if total > 19 && z > a {
+				break
+			}
+			// Values written in groups have groups of two digits or more
+			// but the last (4222 2222 2222 2); past a one-digit group only
+			// the whole token is still worth a look.
+			if z > a && gs[z-1].e-gs[z-1].s < 2 {
+				tiny = true
+			}
+			last := z == ng-1
+			if tiny && !(a == 0 && last) {
+				if a > 0 {
+					break
+				}
 				continue
 			}
-			e.digitSpan(b, gs[a:z+1], sp[a+1:z+1], z < ng-1 || rightOK, z == ng-1 && ipv4Tail(b, j), out)
+			if !last && sp[z+1] != ' ' {
+				continue
+			}
+			if total < 7 && !(last && a == 0) {
+				continue // too short for any value but a whole IPv4 token
+			}
+			// A phone number without its prefix is taken whole: only the
+			// longest span from the token's start of at most 15 digits is
+			// a candidate.
+			longest := a == 0
+			for k, more := z+1, total; longest && k < ng; k++ {
+				more += gs[k].e - gs[k].s
+				if more > 15 {
+					break
+				}
+				if k == ng-1 || sp[k+1] == ' ' {
+					longest = false // a longer span from a still fits
+					break
+				}
+			}
+			e.digitSpan(b, gs[a:z+1], sp[a+1:z+1], !last || rightOK, last && ipv4Tail(b, j), longest, &kw, out)
 		}
 	}
 	return j
+}
+
+// keywords caches, for one digit token, whether each word list occurs
+// before it (keywordBefore), so that the token's spans ask once.
+type keywords struct {
+	lists *[numWordLists][]kwWord
+	b     []byte
+	start int
+	seen  [numWordLists]int8 // by list: 0 unknown, 1 yes, -1 no
+}
+
+// Word lists, by index into Engine.words.
+const (
+	kwPhone = iota
+	kwNIP
+	kwREGON
+	kwSSN
+	kwSteuer
+	kwIDCard
+	kwVersion
+	numWordLists
+)
+
+// wordLists splits the word lists once, for an engine.
+func wordLists() [numWordLists][]kwWord {
+	return [numWordLists][]kwWord{
+		kwPhone: splitWords(phoneWords), kwNIP: splitWords(nipWords), kwREGON: splitWords(regonWords),
+		kwSSN: splitWords(ssnWords), kwSteuer: splitWords(steuerWords), kwIDCard: splitWords(idCardWords),
+		kwVersion: splitWords(versionWords),
+	}
+}
+
+func (k *keywords) has(list int) bool {
+	if k.seen[list] == 0 {
+		k.seen[list] = -1
+		if keywordBefore(k.b, k.start, k.lists[list]) {
+			k.seen[list] = 1
+		}
+	}
+	return k.seen[list] > 0
 }
 
 // ipv4Tail reports whether what follows an address at j may follow an
@@ -547,7 +626,7 @@ func ipv4Tail(b []byte, j int) bool {
 // digitSpan runs the digit detectors on one span of groups; seps are the
 // separators between them. rightOK says nothing is glued to its end;
 // ipOK says the same for an IPv4 address, which may carry a port.
-func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK bool, out *[]Match) {
+func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK, longest bool, kw *keywords, out *[]Match) {
 	start, end := gs[0].s, gs[len(gs)-1].e
 	var sizes [16]int
 	total := 0
@@ -565,7 +644,7 @@ func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK bool
 		}
 	}
 	if sep == '.' && len(gs) == 4 && ipOK && e.brule[rIPv4] != nil && validIPv4(b[start:end]) &&
-		!notableIPv4(b[start:end]) && !versionBefore(b, start) {
+		!notableIPv4(b[start:end]) && !versionBefore(b, start, e.words[kwVersion]) {
 		e.add(out, rIPv4, start, end)
 		return
 	}
@@ -582,16 +661,16 @@ func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK bool
 	case 9:
 		if e.brule[rSSN] != nil && ssnDigits(d) &&
 			(sep == '-' && shape(sz, 3, 2, 4) ||
-				(single || sep == ' ' && shape(sz, 3, 2, 4)) && keywordBefore(b, start, ssnWords)) {
+				(single || sep == ' ' && shape(sz, 3, 2, 4)) && kw.has(kwSSN)) {
 			e.add(out, rSSN, start, end)
 		}
-		if e.brule[rREGON] != nil && single && regonDigits(d) && keywordBefore(b, start, regonWords) {
+		if e.brule[rREGON] != nil && single && regonDigits(d) && kw.has(kwREGON) {
 			e.add(out, rREGON, start, end)
 		}
 	case 10:
 		if e.brule[rNIP] != nil && nipDigits(d) &&
 			(sep == '-' && (shape(sz, 3, 3, 2, 2) || shape(sz, 3, 2, 2, 3)) ||
-				(single || sep == '-' || sep == ' ') && keywordBefore(b, start, nipWords)) {
+				(single || sep == '-' || sep == ' ') && kw.has(kwNIP)) {
 			e.add(out, rNIP, start, end)
 		}
 		if e.brule[rPhone] != nil && (sep == '-' || sep == '.') && shape(sz, 3, 3, 4) && nanpDigits(d) {
@@ -602,11 +681,11 @@ func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK bool
 			e.add(out, rPESEL, start, end)
 		}
 		if e.brule[rSteuerID] != nil && (single || sep == ' ' && shape(sz, 2, 3, 3, 3)) && steuerIDDigits(d) &&
-			keywordBefore(b, start, steuerWords) {
+			kw.has(kwSteuer) {
 			e.add(out, rSteuerID, start, end)
 		}
 	case 14:
-		if e.brule[rREGON] != nil && single && regonDigits(d) && keywordBefore(b, start, regonWords) {
+		if e.brule[rREGON] != nil && single && regonDigits(d) && kw.has(kwREGON) {
 			e.add(out, rREGON, start, end)
 		}
 	}
@@ -617,8 +696,8 @@ func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK bool
 		}
 		*out = append(*out, m)
 	}
-	if total <= 15 && e.brule[rPhone] != nil && sep != '.' && sep != '?' && !(len(gs) == 3 && dateShape(sz)) &&
-		keywordBefore(b, start, phoneWords) {
+	if longest && total <= 15 && e.brule[rPhone] != nil && sep != '.' && sep != '?' && !(len(gs) == 3 && dateShape(sz)) &&
+		kw.has(kwPhone) {
 		e.add(out, rPhone, start, end)
 	}
 }
@@ -668,30 +747,46 @@ const (
 	versionWords = "version*|ver|v|release*|update*|upgrade*|runtime|sdk|build|patch*|fixed|introduced|section|rfc|chapter|step|§"
 )
 
-// keywordBefore reports whether one of the '|'-separated words occurs,
+// kwWord is one word of a list: lower-case, and whether a longer word
+// it begins counts too ("phone*" takes "phones").
+type kwWord struct {
+	s      string
+	prefix bool
+}
+
+// splitWords reads a '|'-separated list.
+func splitWords(words string) []kwWord {
+	var out []kwWord
+	for _, w := range strings.Split(words, "|") {
+		out = append(out, kwWord{strings.TrimSuffix(w, "*"), strings.HasSuffix(w, "*")})
+	}
+	return out
+}
+
+// keywordBefore reports whether one of the words occurs,
 // case-insensitively and starting a word, in the 32 bytes before start
 // on the same line.
-func keywordBefore(b []byte, start int, words string) bool {
+func keywordBefore(b []byte, start int, words []kwWord) bool {
 	w := b[max(0, start-32):start]
 	if k := bytes.LastIndexByte(w, '\n'); k >= 0 {
 		w = w[k+1:]
 	}
-	for words != "" {
-		kw := words
-		if k := indexByte(words, '|'); k >= 0 {
-			kw, words = words[:k], words[k+1:]
-		} else {
-			words = ""
+	// Where words start in the window; none (a table of numbers) ends it.
+	var starts [32]uint8
+	ns := 0
+	for p := 0; p < len(w); p++ {
+		if isLetter(w[p]) && (p == 0 || !isLetter(w[p-1])) {
+			starts[ns] = uint8(p)
+			ns++
 		}
-		prefix := kw[len(kw)-1] == '*'
-		if prefix {
-			kw = kw[:len(kw)-1]
-		}
-		for p := 0; p+len(kw) <= len(w); p++ {
-			if p > 0 && isLetter(w[p-1]) || !equalFold(w[p:p+len(kw)], kw) {
+	}
+	for _, p8 := range starts[:ns] {
+		p := int(p8)
+		for _, kw := range words {
+			if p+len(kw.s) > len(w) || w[p]|0x20 != kw.s[0]|0x20 || !equalFold(w[p:p+len(kw.s)], kw.s) {
 				continue
 			}
-			if prefix || p+len(kw) == len(w) || !isLetter(w[p+len(kw)]) {
+			if kw.prefix || p+len(kw.s) == len(w) || !isLetter(w[p+len(kw.s)]) {
 				return true
 			}
 		}
@@ -758,7 +853,7 @@ func notableIPv4(v []byte) bool {
 // version or a section number: right after a comparison operator
 // (>= 6.0.3.1, ~> 5.2), or shortly after a word such as version,
 // release, update, runtime, fixed or section on the same line.
-func versionBefore(b []byte, start int) bool {
+func versionBefore(b []byte, start int, words []kwWord) bool {
 	i := start
 	for i > 0 && (b[i-1] == ' ' || b[i-1] == '`' || b[i-1] == '"' || b[i-1] == '\'') {
 		i--
@@ -766,7 +861,7 @@ func versionBefore(b []byte, start int) bool {
 	if i > 0 && indexByte("<>=~^", b[i-1]) >= 0 {
 		return true
 	}
-	return keywordBefore(b, start, versionWords)
+	return keywordBefore(b, start, words)
 }
 
 func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
