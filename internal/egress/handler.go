@@ -35,30 +35,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{entry: e}
 	defer func() { g.finish(x, start) }()
 
-	rt, up := g.route(r)
-	if rt == nil {
-		e.Inspection, e.Action = audit.InspectionNone, audit.ActionBlock
-		e.Error = "no route"
-		x.status = writeError(w, inspect.OpenAI, http.StatusNotFound, "not_found", "pave gateway: no route for "+r.URL.Path)
+	k, ok := g.admit(w, r, x)
+	if !ok {
 		return
 	}
-	x.vendor, x.upPath = rt.vendor, up
-	e.Vendor, e.Host = rt.vendor.name, rt.vendor.base.Host
-	f := rt.vendor.format
-	if err := g.audit.Err(); err != nil {
-		e.Inspection, e.Action = audit.InspectionNone, audit.ActionBlock
-		x.status = writeError(w, f, http.StatusServiceUnavailable, "audit_unavailable", "pave gateway: the audit log cannot be written; no request leaves without an audit record")
-		return
-	}
-	k := g.identify(r)
-	if k == nil {
-		e.Inspection, e.Action = audit.InspectionNone, audit.ActionBlock
-		e.Error = "missing or unknown gateway key"
-		x.status = writeError(w, f, http.StatusUnauthorized, "invalid_api_key", "pave gateway: missing or unknown API key; use the key your gateway administrator issued")
-		return
-	}
-	e.Identity.Team, e.Identity.User, e.Identity.KeyID = k.Team, k.User, k.ID
-
+	f := x.vendor.format
 	body, over, err := readBody(r, g.cfg.Limits.MaxRequestBytes)
 	if err != nil {
 		e.Inspection, e.Action = audit.InspectionNone, audit.ActionBlock
@@ -70,51 +51,98 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var doc *inspect.Doc
 	var hits []inspect.PartHit
 	var inspectErr error
-	switch {
+	switch ce := r.Header.Get("Content-Encoding"); {
 	case over:
 		inspectErr = fmt.Errorf("%w (%d bytes)", inspect.ErrTooLarge, g.cfg.Limits.MaxRequestBytes)
-	case r.Header.Get("Content-Encoding") != "" && !strings.EqualFold(r.Header.Get("Content-Encoding"), "identity"):
-		inspectErr = fmt.Errorf("compressed request body (%s)", r.Header.Get("Content-Encoding"))
+	case ce != "" && !strings.EqualFold(ce, "identity"):
+		inspectErr = fmt.Errorf("compressed request body (%s)", ce)
 	default:
 		doc, hits, inspectErr = g.inspect(r.Context(), f, body)
 	}
 	if doc != nil {
 		e.Model, e.Stream, e.NotInspectedParts = doc.Model, doc.Stream, doc.Skipped
 	}
-	pol := g.policyFor(k, rt.vendor.name, e.Model)
-	x.policy = pol
+	x.policy = g.policyFor(k, x.vendor.name, e.Model)
 	if inspectErr != nil {
-		if r.Context().Err() != nil {
-			e.Inspection, e.Error = audit.InspectionNone, "client went away"
-			return
-		}
-		e.InspectionError = inspectErr.Error()
-		if pol.OnFailure != "open" {
-			e.Inspection, e.Action = audit.InspectionFailedClosed, audit.ActionBlock
-			status, code := http.StatusBadRequest, "uninspectable_request"
-			switch {
-			case errors.Is(inspectErr, inspect.ErrTooLarge):
-				status, code = http.StatusRequestEntityTooLarge, "request_too_large"
-			case errors.Is(inspectErr, errInspectTimeout):
-				status, code = http.StatusServiceUnavailable, "inspection_timeout"
-			}
-			x.status = writeError(w, f, status, code, "pave gateway: the request could not be inspected ("+inspectErr.Error()+") and policy "+pol.Name+" fails closed")
-			return
-		}
-		e.Inspection, e.Action = audit.InspectionFailedOpen, audit.ActionAllow
-		var rest io.Reader = bytes.NewReader(body)
-		n := int64(len(body))
-		if over {
-			// relay the unread rest as it comes; its length is the
-			// client's, or unknown (chunked upstream)
-			rest = io.MultiReader(rest, r.Body)
-			n = r.ContentLength
-			e.RequestBytes = max(r.ContentLength, int64(len(body)))
-		}
-		g.forward(w, r, x, io.NopCloser(rest), n)
+		g.uninspected(w, r, x, body, over, inspectErr)
 		return
 	}
+	body, ok = g.apply(w, x, doc, hits, body)
+	if !ok {
+		return
+	}
+	g.forward(w, r, x, io.NopCloser(bytes.NewReader(body)), int64(len(body)))
+}
 
+// admit routes the request, checks the audit log can be written and
+// identifies the caller; it answers and returns false when any fails.
+func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, x *exchange) (*KeyConfig, bool) {
+	e := x.entry
+	rt, up := g.route(r)
+	if rt == nil {
+		e.Inspection, e.Action = audit.InspectionNone, audit.ActionBlock
+		e.Error = "no route"
+		x.status = writeError(w, inspect.OpenAI, http.StatusNotFound, "not_found", "pave gateway: no route for "+r.URL.Path)
+		return nil, false
+	}
+	x.vendor, x.upPath = rt.vendor, up
+	e.Vendor, e.Host = rt.vendor.name, rt.vendor.base.Host
+	f := rt.vendor.format
+	if err := g.audit.Err(); err != nil {
+		e.Inspection, e.Action = audit.InspectionNone, audit.ActionBlock
+		x.status = writeError(w, f, http.StatusServiceUnavailable, "audit_unavailable", "pave gateway: the audit log cannot be written; no request leaves without an audit record")
+		return nil, false
+	}
+	k := g.identify(r)
+	if k == nil {
+		e.Inspection, e.Action = audit.InspectionNone, audit.ActionBlock
+		e.Error = "missing or unknown gateway key"
+		x.status = writeError(w, f, http.StatusUnauthorized, "invalid_api_key", "pave gateway: missing or unknown API key; use the key your gateway administrator issued")
+		return nil, false
+	}
+	e.Identity.Team, e.Identity.User, e.Identity.KeyID = k.Team, k.User, k.ID
+	return k, true
+}
+
+// uninspected handles a request that could not be inspected: refused
+// under fail-closed, relayed as it is under fail-open.
+func (g *Gateway) uninspected(w http.ResponseWriter, r *http.Request, x *exchange, body []byte, over bool, err error) {
+	e, pol, f := x.entry, x.policy, x.vendor.format
+	if r.Context().Err() != nil {
+		e.Inspection, e.Error = audit.InspectionNone, "client went away"
+		return
+	}
+	e.InspectionError = err.Error()
+	if pol.OnFailure != "open" {
+		e.Inspection, e.Action = audit.InspectionFailedClosed, audit.ActionBlock
+		status, code := http.StatusBadRequest, "uninspectable_request"
+		switch {
+		case errors.Is(err, inspect.ErrTooLarge):
+			status, code = http.StatusRequestEntityTooLarge, "request_too_large"
+		case errors.Is(err, errInspectTimeout):
+			status, code = http.StatusServiceUnavailable, "inspection_timeout"
+		}
+		x.status = writeError(w, f, status, code, "pave gateway: the request could not be inspected ("+err.Error()+") and policy "+pol.Name+" fails closed")
+		return
+	}
+	e.Inspection, e.Action = audit.InspectionFailedOpen, audit.ActionAllow
+	var rest io.Reader = bytes.NewReader(body)
+	n := int64(len(body))
+	if over {
+		// relay the unread rest as it comes; its length is the
+		// client's, or unknown (chunked upstream)
+		rest = io.MultiReader(rest, r.Body)
+		n = r.ContentLength
+		e.RequestBytes = max(r.ContentLength, int64(len(body)))
+	}
+	g.forward(w, r, x, io.NopCloser(rest), n)
+}
+
+// apply carries out the policy on the request's findings: it returns
+// the body to forward, or answers (block) and returns false. It also
+// sets up the rewriting of the reply.
+func (g *Gateway) apply(w http.ResponseWriter, x *exchange, doc *inspect.Doc, hits []inspect.PartHit, body []byte) ([]byte, bool) {
+	e, pol, f := x.entry, x.policy, x.vendor.format
 	var kept []inspect.PartHit
 	block := false
 	for _, h := range hits {
@@ -128,13 +156,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.Findings = findings(partHits(kept), "request")
 	var vault inspect.Vault
+	e.Action = audit.ActionAllow
 	switch {
 	case len(kept) == 0:
-		e.Action = audit.ActionAllow
 	case block || pol.Action == audit.ActionBlock:
 		e.Action = audit.ActionBlock
 		x.status = writeError(w, f, http.StatusForbidden, "pave_policy_blocked", blockMessage(pol, kept))
-		return
+		return nil, false
 	case pol.Action == audit.ActionRedact:
 		var red []inspect.PartHit
 		for _, h := range kept {
@@ -142,20 +170,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				red = append(red, h)
 			}
 		}
-		e.Action = audit.ActionAllow
-		if len(red) > 0 {
-			e.Action = audit.ActionRedact
-			vault = inspect.Redact(doc.Parts, red)
-			nb, err := doc.Encode()
-			if err != nil {
-				e.Action, e.Inspection, e.InspectionError = audit.ActionBlock, audit.InspectionFailedClosed, err.Error()
-				x.status = writeError(w, f, http.StatusBadRequest, "uninspectable_request", "pave gateway: the redacted request could not be encoded")
-				return
-			}
-			body = nb
+		if len(red) == 0 {
+			break
 		}
-	default:
-		e.Action = audit.ActionAllow
+		e.Action = audit.ActionRedact
+		vault = inspect.Redact(doc.Parts, red)
+		nb, err := doc.Encode()
+		if err != nil {
+			e.Action, e.Inspection, e.InspectionError = audit.ActionBlock, audit.InspectionFailedClosed, err.Error()
+			x.status = writeError(w, f, http.StatusBadRequest, "uninspectable_request", "pave gateway: the redacted request could not be encoded")
+			return nil, false
+		}
+		body = nb
 	}
 	x.rw = &inspect.Rewriter{}
 	if pol.Restore {
@@ -164,7 +190,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if pol.Response == "redact" {
 		x.rw.Detectors = g.detectors
 	}
-	g.forward(w, r, x, io.NopCloser(bytes.NewReader(body)), int64(len(body)))
+	return body, true
 }
 
 // inspect parses and scans a request body within the inspection timeout.
