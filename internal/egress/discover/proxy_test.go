@@ -383,6 +383,9 @@ func TestPlainHTTPProxy(t *testing.T) {
 		t.Fatalf("%d entries: %+v", len(es), es)
 	}
 	e := es[0]
+	if !strings.HasPrefix(e.Identity.User, "process/curl[") {
+		t.Errorf("plain HTTP client identity %q", e.Identity.User)
+	}
 	if e.Vendor != "corp-llm" || e.Method != "POST" || e.Endpoint != "/v1/completions" || e.Host != "llm.corp.example:80" ||
 		e.Status != 200 || e.RequestBytes != 6 || e.ResponseBytes != int64(len(out)) && e.ResponseBytes == 0 {
 		t.Errorf("entry %+v", e)
