@@ -99,16 +99,18 @@ func runGatewayDiscover(ctx context.Context, e *env, args []string) error {
 	if err := w.Close(); err != nil {
 		return &exitError{code: ExitInternal, err: err}
 	}
-	st := p.Stats()
+	return discoverTotals(e, p.Stats(), time.Since(start))
+}
+
+// discoverTotals prints what a discovery run saw; lost records fail it.
+func discoverTotals(e *env, st discover.Stats, ran time.Duration) error {
 	fmt.Fprintf(e.stderr, "pave gateway discover: stopped after %s: %d AI connections (%d blocked) recorded; %d other connections (%d bytes) tunnelled and not recorded",
-		time.Since(start).Round(time.Second), st.AIConnections, st.Blocked, st.OtherConnections, st.OtherBytes)
+		ran.Round(time.Second), st.AIConnections, st.Blocked, st.OtherConnections, st.OtherBytes)
 	if st.LogErrors > 0 {
-		fmt.Fprintf(e.stderr, "; %d records could not be written", st.LogErrors)
-	}
-	fmt.Fprintln(e.stderr)
-	if st.LogErrors > 0 {
+		fmt.Fprintf(e.stderr, "; %d records could not be written\n", st.LogErrors)
 		return &exitError{code: ExitInternal, err: fmt.Errorf("gateway discover: %d records lost to audit log errors", st.LogErrors)}
 	}
+	fmt.Fprintln(e.stderr)
 	return nil
 }
 
