@@ -92,6 +92,10 @@ type VendorConfig struct {
 	// for anthropic.
 	AuthHeader string `json:"auth_header"`
 	AuthScheme string `json:"auth_scheme"`
+	// NoStreamUsage stops the gateway asking for usage in streamed chat
+	// completions (stream_options.include_usage) the client did not ask
+	// for; set it for OpenAI-compatible vendors that reject the option.
+	NoStreamUsage bool `json:"no_stream_usage"`
 }
 
 // RouteConfig sends requests whose path starts with Prefix to Vendor,

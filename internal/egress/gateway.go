@@ -54,12 +54,13 @@ type Gateway struct {
 }
 
 type vendor struct {
-	name       string
-	base       *url.URL
-	format     inspect.Format
-	key        string // the real vendor key: never logged
-	authHeader string
-	authScheme string
+	name          string
+	base          *url.URL
+	format        inspect.Format
+	key           string // the real vendor key: never logged
+	authHeader    string
+	authScheme    string
+	noStreamUsage bool
 }
 
 type route struct {
@@ -200,7 +201,7 @@ func newVendor(name string, vc VendorConfig, getenv func(string) string) (*vendo
 			return nil, fmt.Errorf("egress: vendor %s: key file %s is empty", name, vc.KeyFile)
 		}
 	}
-	v.authHeader, v.authScheme = vc.AuthHeader, vc.AuthScheme
+	v.authHeader, v.authScheme, v.noStreamUsage = vc.AuthHeader, vc.AuthScheme, vc.NoStreamUsage
 	if v.authHeader == "" {
 		if v.format == inspect.Anthropic {
 			v.authHeader = "X-Api-Key"
@@ -398,6 +399,9 @@ type exchange struct {
 	usage    inspect.Usage
 	respErr  string // why the reply was not (fully) inspected
 	respSize int64
+	// stripUsage: the gateway asked for a stream's usage chunk; the
+	// client did not, so it does not get it
+	stripUsage bool
 }
 
 // host is the address part of a remote address.

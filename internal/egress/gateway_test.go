@@ -840,3 +840,38 @@ func TestStreamFindingsAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamUsageAskedByGateway: a streamed chat completion whose client
+// did not ask for usage still gets its usage audited (the gateway asks
+// the vendor) and the client receives the stream it asked for, without
+// the usage chunk.
+func TestStreamUsageAskedByGateway(t *testing.T) {
+	h := start(t, fakevendor.Options{}, nil)
+	body := `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"abcd"}]}`
+	resp, b := h.post("/v1/chat/completions", devKey, false, body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if bytes.Contains(b, []byte(`"choices":[]`)) || !bytes.Contains(b, []byte("data: [DONE]")) {
+		t.Errorf("client stream:\n%s", b)
+	}
+	if got := h.vendor.Last().Body; !bytes.HasSuffix(got, []byte(`,"stream_options":{"include_usage":true}}`)) {
+		t.Errorf("vendor got %s", got)
+	}
+	if text := replyText(t, b, true, false); text != "You said: abcd" {
+		t.Errorf("reply %q", text)
+	}
+	if e := h.lastEntry(1); e.Usage == nil || e.Usage.InputTokens != 1 || e.Usage.OutputTokens != 4 {
+		t.Errorf("usage %+v", e.Usage)
+	}
+	// a vendor that rejects stream_options is left alone
+	h2 := start(t, fakevendor.Options{}, func(c *Config) {
+		v := c.Vendors["openai"]
+		v.NoStreamUsage = true
+		c.Vendors["openai"] = v
+	})
+	h2.post("/v1/chat/completions", devKey, false, body)
+	if got := h2.vendor.Last().Body; string(got) != body {
+		t.Errorf("no_stream_usage: vendor got %s", got)
+	}
+}

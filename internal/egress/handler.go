@@ -71,6 +71,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if f == inspect.OpenAI && x.upPath == "/v1/chat/completions" && !x.vendor.noStreamUsage && doc.WantsStreamUsage() {
+		body = inspect.WithStreamUsage(body)
+		x.stripUsage = true
+	}
 	g.forward(w, r, x, io.NopCloser(bytes.NewReader(body)), int64(len(body)))
 }
 
@@ -321,8 +325,11 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 	if strings.HasPrefix(ct, "text/event-stream") {
 		x.entry.Stream = true
 		s := inspect.NewStream(resp.Body, x.rw, &inspect.Accumulator{Detectors: g.detectors})
+		if x.stripUsage {
+			s.DropUsageChunks()
+		}
 		x.stream = s
-		if x.rw.Active() {
+		if x.rw.Active() || x.stripUsage {
 			resp.Header.Del("Content-Length")
 			resp.ContentLength = -1
 		}

@@ -131,6 +131,15 @@ func FuzzStream(f *testing.F) {
 		if err != nil || !bytes.Equal(out, data) || !s.Done {
 			t.Fatalf("pass-through changed the stream (err %v, done %v)", err, s.Done)
 		}
+		s = NewStream(&chunked{bytes.Clone(data), size}, nil, nil)
+		s.DropUsageChunks()
+		out, err = io.ReadAll(s)
+		if err != nil || !s.Done || len(out) > len(data) {
+			t.Fatalf("drop usage: err %v done %v, %d bytes from %d", err, s.Done, len(out), len(data))
+		}
+		if !bytes.Contains(data, []byte(`"choices":[]`)) && !bytes.Equal(out, data) && bytes.HasSuffix(data, []byte("\n\n")) {
+			t.Fatalf("drop usage changed a stream without usage chunks")
+		}
 		rw := &Rewriter{Vault: Vault{"[REDACTED:x:abcdef]": "secret value"}, Detectors: []Detector{SecretDetector(nil)}}
 		s = NewStream(&chunked{bytes.Clone(data), size}, rw, nil)
 		if _, err := io.ReadAll(s); err != nil || !s.Done {

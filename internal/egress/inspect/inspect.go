@@ -150,7 +150,26 @@ type Doc struct {
 	spans []strSpan      // the string tokens of Parts, for raw bodies
 	repl  map[int]string // replaced parts of a raw body
 
-	usageRaw []byte // the top-level "usage" value, if any
+	usageRaw      []byte // the top-level "usage" value, if any
+	streamOptions bool   // the body has a top-level "stream_options"
+}
+
+// WantsStreamUsage reports an OpenAI-style streamed request that did not
+// set stream_options: the vendor will report no usage unless asked.
+func (d *Doc) WantsStreamUsage() bool { return d.Stream && !d.streamOptions && len(d.raw) > 0 }
+
+// WithStreamUsage adds "stream_options":{"include_usage":true} to a JSON
+// object body (the body Encode returned), so an OpenAI stream ends with
+// a usage chunk.
+func WithStreamUsage(body []byte) []byte {
+	i := bytes.LastIndexByte(body, '}')
+	if i < 0 {
+		return body
+	}
+	out := make([]byte, 0, len(body)+40)
+	out = append(out, body[:i]...)
+	out = append(out, `,"stream_options":{"include_usage":true}`...)
+	return append(out, body[i:]...)
 }
 
 // Parse reads a request body of the given format. An empty body (GET

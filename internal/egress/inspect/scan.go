@@ -270,6 +270,8 @@ func (s *jscan) object(path string, depth int, top bool) error {
 				}
 			case "stream":
 				s.doc.Stream = string(s.b[vstart:s.i]) == "true"
+			case "stream_options":
+				s.doc.streamOptions = true
 			}
 		}
 		if v != nil {

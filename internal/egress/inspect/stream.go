@@ -95,6 +95,8 @@ type Stream struct {
 
 	src     io.ReadCloser
 	rw      *Rewriter
+	events  bool // return whole events (rewriting or dropping), not raw reads
+	strip   bool // drop OpenAI's usage-only chunk
 	acc     *Accumulator
 	partial []byte
 	queued  []byte // pass-through: bytes returned but not yet parsed
@@ -117,7 +119,20 @@ func NewStream(src io.ReadCloser, rw *Rewriter, acc *Accumulator) *Stream {
 	if !rw.Active() {
 		rw = nil
 	}
-	return &Stream{src: src, rw: rw, acc: acc}
+	return &Stream{src: src, rw: rw, acc: acc, events: rw != nil}
+}
+
+// DropUsageChunks removes OpenAI's final usage-only chunk ("choices":[]
+// with "usage") from what the client receives, after reading its usage:
+// for streams where the gateway, not the client, asked for usage.
+func (s *Stream) DropUsageChunks() {
+	s.strip = true
+	s.events = true
+}
+
+// usageOnly reports OpenAI's usage chunk: no choices, a usage object.
+func usageOnly(payload []byte) bool {
+	return bytes.Contains(payload, []byte(`"choices":[]`)) && bytes.Contains(payload, []byte(`"usage":{`))
 }
 
 // Accumulator returns the accumulator NewStream was given.
@@ -125,7 +140,7 @@ func (s *Stream) Accumulator() *Accumulator { return s.acc }
 
 // Read implements io.Reader.
 func (s *Stream) Read(p []byte) (int, error) {
-	if s.rw == nil {
+	if !s.events {
 		return s.readThrough(p)
 	}
 	for len(s.out) == 0 {
@@ -240,8 +255,12 @@ func (s *Stream) event(raw []byte) {
 		}
 	}
 	payload := bytes.Join(data, []byte("\n"))
+	drop := s.strip && usageOnly(payload)
 	if s.rw == nil {
 		s.observe(payload)
+		if s.events && !drop {
+			s.out = append(s.out, raw...)
+		}
 		return
 	}
 	obj, ok := decodeObject(payload)
@@ -253,6 +272,9 @@ func (s *Stream) event(raw []byte) {
 		return
 	}
 	s.Usage.from(obj)
+	if drop {
+		return
+	}
 	ds, flush := deltasOf(obj)
 	for _, d := range ds {
 		s.acc.Add(d.channel, d.text)
