@@ -171,3 +171,14 @@ func BenchmarkScanNumbers(b *testing.B) {
 	}
 	benchScan(b, Config{}, in)
 }
+
+// BenchmarkScanHostile is input shaped to make each stage work hardest:
+// long runs of what starts a candidate (colons, at signs, +digits,
+// two capitals and two digits, keyword hits for a regex) and inputs that
+// are nothing but values (a code name or an address every few bytes).
+func BenchmarkScanHostile(b *testing.B) {
+	for _, unit := range []string{":", "1:a:", "a@", "(", "+1 ", "PL61 ", "ACME-", "tel 1 2 3 4 5 6 7 8 9 1 2 3 4 5 6 x\n", "falcon ", "z.corp.example "} {
+		in := bytes.Repeat([]byte(unit), (1<<20)/len(unit))
+		b.Run(strings.TrimSpace(unit), func(b *testing.B) { benchScan(b, orgConfig(), in) })
+	}
+}

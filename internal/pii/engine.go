@@ -202,21 +202,37 @@ func (e *Engine) Scan(b []byte) []Match {
 	if len(b) == 0 {
 		return nil
 	}
-	var cands []Match
+	var cands []cand
 	e.scanBuiltin(b, &cands)
 	if e.org != nil {
 		e.org.scan(b, &cands)
 	}
-	kept := resolve(cands)
+	values := resolve(cands)
+	var code []Match
 	if e.srcMin > 0 && bytes.Count(b, []byte{'\n'})+1 >= e.srcMin { // fewer lines hold no block
-		code := scanSource(b, e.srcMin, e.srcRule, &e.lineCls)
-		if len(code) > 0 {
-			kept = append(kept, code...)
-			sort.SliceStable(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
-		}
+		code = scanSource(b, e.srcMin, e.srcRule, &e.lineCls)
+	}
+	if len(values)+len(code) == 0 {
+		return nil
+	}
+	kept := make([]Match, 0, len(values)+len(code))
+	for _, c := range values {
+		kept = append(kept, Match{Rule: c.rule, Start: c.start, End: c.end, Severity: c.sev})
+	}
+	if len(code) > 0 {
+		kept = append(kept, code...)
+		sort.SliceStable(kept, func(i, j int) bool { return kept[i].Start < kept[j].Start })
 	}
 	finish(b, kept)
 	return kept
+}
+
+// cand is a value found before overlaps are resolved: the few words a
+// candidate needs, so that inputs dense with values move less memory.
+type cand struct {
+	rule       *Rule
+	start, end int
+	sev        finding.Severity // zero: the rule's
 }
 
 // resolve drops overlapping candidates, keeping checksum-validated ones
@@ -224,21 +240,21 @@ func (e *Engine) Scan(b []byte) []Match {
 // sorted by Start. Candidates are sorted by position and split into
 // clusters of mutually reachable overlaps, each resolved on its own, so
 // the cost stays O(n log n) however many values the input holds.
-func resolve(cands []Match) []Match {
+func resolve(cands []cand) []cand {
 	if len(cands) == 0 {
 		return nil
 	}
 	sort.Slice(cands, func(i, j int) bool {
-		if cands[i].Start != cands[j].Start {
-			return cands[i].Start < cands[j].Start
+		if cands[i].start != cands[j].start {
+			return cands[i].start < cands[j].start
 		}
-		return cands[i].End < cands[j].End
+		return cands[i].end < cands[j].end
 	})
-	kept := make([]Match, 0, len(cands))
+	kept := make([]cand, 0, len(cands))
 	for lo := 0; lo < len(cands); {
-		hi, end := lo+1, cands[lo].End
-		for hi < len(cands) && cands[hi].Start < end {
-			end = max(end, cands[hi].End)
+		hi, end := lo+1, cands[lo].end
+		for hi < len(cands) && cands[hi].start < end {
+			end = max(end, cands[hi].end)
 			hi++
 		}
 		if hi-lo == 1 {
@@ -253,29 +269,29 @@ func resolve(cands []Match) []Match {
 
 // resolveCluster resolves one cluster of overlapping candidates
 // greedily in order of preference; the result is sorted by Start.
-func resolveCluster(cands []Match) []Match {
+func resolveCluster(cands []cand) []cand {
 	sort.Slice(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
-		if a.Rule.Checksum != b.Rule.Checksum {
-			return a.Rule.Checksum
+		if a.rule.Checksum != b.rule.Checksum {
+			return a.rule.Checksum
 		}
-		if a.Rule.Priority != b.Rule.Priority {
-			return a.Rule.Priority > b.Rule.Priority
+		if a.rule.Priority != b.rule.Priority {
+			return a.rule.Priority > b.rule.Priority
 		}
-		if a.End-a.Start != b.End-b.Start {
-			return a.End-a.Start > b.End-b.Start
+		if a.end-a.start != b.end-b.start {
+			return a.end-a.start > b.end-b.start
 		}
-		if a.Start != b.Start {
-			return a.Start < b.Start
+		if a.start != b.start {
+			return a.start < b.start
 		}
-		return a.Rule.ID < b.Rule.ID
+		return a.rule.ID < b.rule.ID
 	})
 	// kept is sorted by Start and its spans do not overlap, so only the
 	// neighbours of an insertion point can overlap a candidate.
-	var kept []Match
+	var kept []cand
 	for _, c := range cands {
-		i := sort.Search(len(kept), func(i int) bool { return kept[i].Start >= c.Start })
-		if i > 0 && kept[i-1].End > c.Start || i < len(kept) && kept[i].Start < c.End {
+		i := sort.Search(len(kept), func(i int) bool { return kept[i].start >= c.start })
+		if i > 0 && kept[i-1].end > c.start || i < len(kept) && kept[i].start < c.end {
 			continue
 		}
 		kept = slices.Insert(kept, i, c)

@@ -161,7 +161,7 @@ func domainSuffix(s string) bool {
 }
 
 // scan appends the organisation matches in b.
-func (m *orgMatcher) scan(b []byte, out *[]Match) {
+func (m *orgMatcher) scan(b []byte, out *[]cand) {
 	var windows [][]group // per regex: line windows around keyword hits
 	if m.ac != nil {
 		m.ac.scan(b, func(kw, end int) {
@@ -172,21 +172,28 @@ func (m *orgMatcher) scan(b []byte, out *[]Match) {
 					if en.word[0] && start > 0 && wordByte(b[start-1]) || en.word[1] && end < len(b) && wordByte(b[end]) {
 						continue
 					}
-					*out = append(*out, Match{Rule: en.rule, Start: start, End: end})
+					*out = append(*out, cand{rule: en.rule, start: start, end: end})
 				case kDomain:
 					if s := domainStart(b, start, end, en.wildcard); s >= 0 {
-						*out = append(*out, Match{Rule: en.rule, Start: s, End: end})
+						*out = append(*out, cand{rule: en.rule, start: s, end: end})
 					}
 				case kKeyword:
 					if windows == nil {
 						windows = make([][]group, len(m.regexes))
 					}
-					ws, we := lineAround(b, start, end)
 					w := windows[en.regex]
-					if k := len(w); k > 0 && ws <= w[k-1].e {
-						w[k-1].e = max(w[k-1].e, we)
+					if k := len(w); k > 0 && start <= w[k-1].e {
+						// On the current window's line: extend it from where
+						// it ends, so every byte is looked at once however
+						// many hits the line holds.
+						t, limit := w[k-1].e, min(len(b), end+maxLine)
+						for t < limit && b[t] != '\n' {
+							t++
+						}
+						w[k-1].e = max(w[k-1].e, t)
 						continue
 					}
+					ws, we := lineAround(b, start, end)
 					windows[en.regex] = append(w, group{ws, we})
 				}
 			}
@@ -196,7 +203,7 @@ func (m *orgMatcher) scan(b []byte, out *[]Match) {
 		if !r.keyed {
 			for _, loc := range r.re.FindAllIndex(b, -1) {
 				if loc[0] < loc[1] {
-					*out = append(*out, Match{Rule: r.rule, Start: loc[0], End: loc[1]})
+					*out = append(*out, cand{rule: r.rule, start: loc[0], end: loc[1]})
 				}
 			}
 			continue
@@ -207,7 +214,7 @@ func (m *orgMatcher) scan(b []byte, out *[]Match) {
 		for _, w := range windows[ri] {
 			for _, loc := range r.re.FindAllIndex(b[w.s:w.e], -1) {
 				if loc[0] < loc[1] {
-					*out = append(*out, Match{Rule: r.rule, Start: w.s + loc[0], End: w.s + loc[1]})
+					*out = append(*out, cand{rule: r.rule, start: w.s + loc[0], end: w.s + loc[1]})
 				}
 			}
 		}

@@ -87,7 +87,7 @@ func (e *Engine) gluedBefore(b []byte, i int) bool {
 }
 
 // scanBuiltin runs the built-in detectors over b in one pass.
-func (e *Engine) scanBuiltin(b []byte, out *[]Match) {
+func (e *Engine) scanBuiltin(b []byte, out *[]cand) {
 	n := len(b)
 	cls := &e.cls
 	for i := 0; i < n; {
@@ -118,15 +118,15 @@ func (e *Engine) scanBuiltin(b []byte, out *[]Match) {
 	}
 }
 
-func (e *Engine) add(out *[]Match, r int, start, end int) {
+func (e *Engine) add(out *[]cand, r int, start, end int) {
 	if rule := e.brule[r]; rule != nil {
-		*out = append(*out, Match{Rule: rule, Start: start, End: end})
+		*out = append(*out, cand{rule: rule, start: start, end: end})
 	}
 }
 
 // email handles an '@' at i: the local part to its left, the host to its
 // right. It returns where scanning resumes.
-func (e *Engine) email(b []byte, i int, out *[]Match) int {
+func (e *Engine) email(b []byte, i int, out *[]cand) int {
 	if e.brule[rEmail] == nil {
 		return i + 1
 	}
@@ -273,7 +273,7 @@ func placeholderEmail(local, host []byte) bool {
 
 // upper handles a word starting with an upper-case letter at i: an IBAN,
 // a UK National Insurance number, a NIP written PL1234567890.
-func (e *Engine) upper(b []byte, i int, out *[]Match) int {
+func (e *Engine) upper(b []byte, i int, out *[]cand) int {
 	n := len(b)
 	if i+3 < n && isUpper(b[i+1]) && !e.gluedBefore(b, i) {
 		if isDigit(b[i+2]) && isDigit(b[i+3]) && e.brule[rIBAN] != nil {
@@ -376,7 +376,7 @@ func (e *Engine) nino(b []byte, i int) int {
 }
 
 // parenPhone handles a North American number written (NXX) NXX-XXXX.
-func (e *Engine) parenPhone(b []byte, i int, out *[]Match) int {
+func (e *Engine) parenPhone(b []byte, i int, out *[]cand) int {
 	n := len(b)
 	if e.brule[rPhone] == nil || i+13 > n || (i > 0 && e.word(b[i-1])) || b[i+4] != ')' {
 		return i + 1
@@ -475,7 +475,7 @@ type group struct{ s, e int }
 // spaces, dashes or dots. Every span of whole groups whose ends are
 // space-separated from the rest is a candidate for the digit detectors.
 // It returns where scanning resumes.
-func (e *Engine) numeric(b []byte, i int, out *[]Match) int {
+func (e *Engine) numeric(b []byte, i int, out *[]cand) int {
 	if i > 0 && b[i-1] == '+' && e.brule[rPhone] != nil {
 		if end := e.intlPhone(b, i-1); end > 0 {
 			e.add(out, rPhone, i-1, end)
@@ -626,7 +626,7 @@ func ipv4Tail(b []byte, j int) bool {
 // digitSpan runs the digit detectors on one span of groups; seps are the
 // separators between them. rightOK says nothing is glued to its end;
 // ipOK says the same for an IPv4 address, which may carry a port.
-func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK, longest bool, kw *keywords, out *[]Match) {
+func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK, longest bool, kw *keywords, out *[]cand) {
 	start, end := gs[0].s, gs[len(gs)-1].e
 	var sizes [16]int
 	total := 0
@@ -690,9 +690,9 @@ func (e *Engine) digitSpan(b []byte, gs []group, seps []byte, rightOK, ipOK, lon
 		}
 	}
 	if total >= 13 && e.brule[rCard] != nil && (single || sep == ' ' || sep == '-') && cardShape(sz) && cardDigits(d) {
-		m := Match{Rule: e.brule[rCard], Start: start, End: end}
+		m := cand{rule: e.brule[rCard], start: start, end: end}
 		if isTestCard(d) {
-			m.Severity = finding.Low
+			m.sev = finding.Low
 		}
 		*out = append(*out, m)
 	}
@@ -869,7 +869,7 @@ func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c 
 // ipv6 handles a ':' at i between hex digits or colons: the run of hex
 // digits and colons around it, at word boundaries, is an IPv6 address
 // if net/netip says so. It returns where scanning resumes.
-func (e *Engine) ipv6(b []byte, i int, out *[]Match) int {
+func (e *Engine) ipv6(b []byte, i int, out *[]cand) int {
 	n := len(b)
 	if e.brule[rIPv6] == nil || i+1 >= n || !(isHex(b[i+1]) || b[i+1] == ':') {
 		return i + 1
@@ -882,11 +882,21 @@ func (e *Engine) ipv6(b []byte, i int, out *[]Match) int {
 	for t < n && t-s < 40 && (isHex(b[t]) || b[t] == ':') {
 		t++
 	}
+	if t-s >= 40 {
+		// Longer than any address (39 characters at most): skip the run.
+		for t < n && (isHex(b[t]) || b[t] == ':') {
+			t++
+		}
+		return t
+	}
 	for t > i+1 && b[t-1] == ':' && !(t >= 2 && b[t-2] == ':') {
 		t-- // a colon ending a sentence or a key ("addr 2001:db8::1: ok")
 	}
 	if s > 0 && (e.word(b[s-1]) || b[s-1] == '.') || e.glued(b, t) && b[t] != '/' && b[t] != '%' || !validIPv6(b[s:t]) {
-		return i + 1 // what follows the colon may be a value of its own (" :4539 1488 ...")
+		if s == i {
+			return i + 1 // what follows a lone colon may be a value of its own (" :4539 1488 ...")
+		}
+		return t // the rest of the run is glued to a colon
 	}
 	e.add(out, rIPv6, s, t)
 	return t
