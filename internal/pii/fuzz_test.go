@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,7 @@ func FuzzValidators(f *testing.F) {
 		"DE89370400440532013000", "GB29NWBK60161331926819", "NO9386011117947", "XX00", "PL61109010140000071219812874",
 		"44051401359", "02222900000", "99923100009", "4539148803436467", "4222222222222", "10.0.0.1", "1.2.3.04",
 		"256.0.0.1", "jan.kowalski@wp.pl", "a..b@c.de", "AB123456C", "86095742719", "123-456-32-18", "536-90-4399",
+		"48273915T", "X1234567L", "Z0000000M", "ABA300000", "2a00:1450:4001:82b::200e",
 	} {
 		f.Add(s)
 	}
@@ -111,6 +113,9 @@ func FuzzValidators(f *testing.F) {
 		}
 		if got, want := validIPv4(v), refIPv4(s); got != want {
 			t.Fatalf("validIPv4(%q) = %v, reference %v", s, got, want)
+		}
+		if got, want := validESDNI(v), refDNI(s); got != want {
+			t.Fatalf("validESDNI(%q) = %v, reference %v", s, got, want)
 		}
 		if validIPv6(v) {
 			if a, err := netip.ParseAddr(s); err != nil || !a.Is6() {
@@ -198,4 +203,21 @@ func refPESEL(s string) bool {
 func refIPv4(s string) bool {
 	a, err := netip.ParseAddr(s)
 	return err == nil && a.Is4() && s != "0.0.0.0" && s != "255.255.255.255"
+}
+
+// refDNI: the NIE's letter replaced by its digit, the number parsed with
+// strconv, the control letter from the table.
+func refDNI(s string) bool {
+	if len(s) != 9 || s == "12345678Z" || s == "00000000T" {
+		return false
+	}
+	num := s[:8]
+	if k := strings.IndexByte("XYZ", num[0]); k >= 0 {
+		num = string(rune('0'+k)) + num[1:]
+	}
+	if !allDigits(num) {
+		return false
+	}
+	n, err := strconv.Atoi(num)
+	return err == nil && "TRWAGMYFPDXBNJZSQVHLCKE"[n%23] == s[8]
 }
