@@ -191,8 +191,11 @@ func (s *Stream) end(err error) {
 	} else {
 		s.Err = err
 	}
-	if len(bytes.TrimSpace(s.partial)) > 0 {
-		s.event(s.partial)
+	switch {
+	case len(bytes.TrimSpace(s.partial)) > 0:
+		s.event(s.partial) // a last event without its blank line
+	case s.events:
+		s.out = append(s.out, s.partial...) // trailing blank lines stay
 	}
 	s.partial = nil
 	if s.rw != nil {
