@@ -295,13 +295,17 @@ func (s *Stream) event(raw []byte) {
 	}
 	s.flush(before)
 	skip := map[string]bool{}
+	changed := false
 	for _, d := range ds {
 		skip[d.path] = true
 		t := s.rw.Push(d.channel, d.text)
 		if slices.Contains(ending, d.channel) {
 			t += s.rw.Flush(d.channel) // the event that carries the last delta ends the channel
 		}
-		d.set(t)
+		if t != d.text {
+			d.set(t)
+			changed = true
+		}
 		if s.tmpl == nil {
 			s.tmpl = map[string]*template{}
 		}
@@ -313,8 +317,13 @@ func (s *Stream) event(raw []byte) {
 		if !skip[p.Path] {
 			if t := s.rw.Whole(p.Text); t != p.Text {
 				p.set(t)
+				changed = true
 			}
 		}
+	}
+	if !changed {
+		s.out = append(s.out, raw...) // the vendor's bytes, as they were
+		return
 	}
 	s.out = appendEvent(s.out, other, obj)
 }
