@@ -74,21 +74,20 @@ type Stats struct {
 // Proxy is the discovery forward proxy: an http.Handler that serves
 // CONNECT tunnels and absolute-URI HTTP requests.
 type Proxy struct {
-	cfg      Config
-	policy   *Policy
-	cat      *Catalogue
-	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
-	plain    *httputil.ReverseProxy
-	log      *slog.Logger
-	ai, blk  atomic.Int64
-	other    atomic.Int64
-	otherB   atomic.Int64
-	logErrs  atomic.Int64
-	mu       sync.Mutex
-	tunnels  map[net.Conn]struct{}
-	wg       sync.WaitGroup
-	closedCh chan struct{}
-	closing  sync.Once
+	cfg     Config
+	policy  *Policy
+	cat     *Catalogue
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	plain   *httputil.ReverseProxy
+	log     *slog.Logger
+	ai, blk atomic.Int64
+	other   atomic.Int64
+	otherB  atomic.Int64
+	logErrs atomic.Int64
+	mu      sync.Mutex
+	tunnels map[net.Conn]struct{}
+	wg      sync.WaitGroup
+	closed  bool // under mu: no tunnel starts after Close
 }
 
 var _ http.Handler = (*Proxy)(nil)
@@ -96,7 +95,7 @@ var _ http.Handler = (*Proxy)(nil)
 // New builds a proxy.
 func New(cfg Config) (*Proxy, error) {
 	p := &Proxy{cfg: cfg, policy: cfg.Policy, dial: cfg.Dial, log: cfg.Logger,
-		tunnels: map[net.Conn]struct{}{}, closedCh: make(chan struct{})}
+		tunnels: map[net.Conn]struct{}{}}
 	if p.policy == nil {
 		p.policy = &Policy{}
 	}
@@ -150,8 +149,8 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close ends every open tunnel and waits until each is recorded.
 func (p *Proxy) Close() {
-	p.closing.Do(func() { close(p.closedCh) })
 	p.mu.Lock()
+	p.closed = true
 	for c := range p.tunnels {
 		c.Close()
 	}
@@ -283,9 +282,14 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	p.wg.Add(1)
+	if !p.begin(conn) {
+		conn.Close()
+		if upstream != nil {
+			upstream.Close()
+		}
+		return
+	}
 	defer p.wg.Done()
-	p.track(conn, true)
 	defer p.track(conn, false)
 	defer conn.Close()
 	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
@@ -321,16 +325,30 @@ func (p *Proxy) refuse(w http.ResponseWriter, rec *Record, early, all func() Cli
 	p.record(rec)
 }
 
+// begin registers a tunnel's client connection, unless the proxy is
+// closing. The WaitGroup is only added to under mu before Close marks the
+// proxy closed, so Close's Wait never races an Add.
+func (p *Proxy) begin(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.wg.Add(1)
+	p.tunnels[c] = struct{}{}
+	return true
+}
+
+// track adds or removes a connection Close must close.
 func (p *Proxy) track(c net.Conn, add bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if add {
-		p.tunnels[c] = struct{}{}
-		select {
-		case <-p.closedCh:
+		if p.closed {
 			c.Close()
-		default:
+			return
 		}
+		p.tunnels[c] = struct{}{}
 		return
 	}
 	delete(p.tunnels, c)
