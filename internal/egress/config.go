@@ -75,6 +75,14 @@ type AuditConfig struct {
 	// "none" (see audit.SyncPolicy).
 	Sync     string   `json:"sync"`
 	Interval Duration `json:"interval"`
+	// HashKeyEnv or HashKeyFile name a secret key (at least 32 bytes);
+	// with one, finding hashes are HMAC-SHA256 under it
+	// ("hmac-sha256:...") instead of plain SHA-256, so low-entropy values
+	// (phone numbers, national ids) cannot be recovered from the log by
+	// trying every value. Keep the key: it is what matches a value to its
+	// hash later.
+	HashKeyEnv  string `json:"hash_key_env"`
+	HashKeyFile string `json:"hash_key_file"`
 }
 
 // VendorConfig is one AI vendor. Its key comes from an environment
@@ -236,6 +244,9 @@ func (c *Config) check() error {
 	}
 	if c.Audit.Path == "" {
 		return errors.New("audit.path is required: the gateway does not run without its audit log")
+	}
+	if c.Audit.HashKeyEnv != "" && c.Audit.HashKeyFile != "" {
+		return errors.New("audit: hash_key_env and hash_key_file both set")
 	}
 	switch c.Audit.Sync {
 	case "", "each", "interval", "none":

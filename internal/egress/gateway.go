@@ -107,6 +107,17 @@ func New(cfg *Config, o Options) (*Gateway, error) {
 		}
 		g.detectors = ds
 	}
+	hk, err := hashKey(cfg.Audit, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if hk != nil {
+		keyed := make([]inspect.Detector, len(g.detectors))
+		for i, d := range g.detectors {
+			keyed[i] = inspect.Keyed(d, hk)
+		}
+		g.detectors = keyed
+	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -171,6 +182,28 @@ func Detectors(cfg *Config) ([]inspect.Detector, error) {
 		return nil, fmt.Errorf("egress: pii: %w", err)
 	}
 	return append(ds, inspect.PIIDetector(e)), nil
+}
+
+// hashKey reads the audit hash key, nil when none is configured.
+func hashKey(a AuditConfig, getenv func(string) string) ([]byte, error) {
+	var k string
+	switch {
+	case a.HashKeyEnv != "":
+		k = getenv(a.HashKeyEnv)
+	case a.HashKeyFile != "":
+		b, err := os.ReadFile(a.HashKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("egress: audit hash key: %w", err)
+		}
+		k = string(b)
+	default:
+		return nil, nil
+	}
+	k = strings.TrimSpace(k)
+	if len(k) < 32 {
+		return nil, errors.New("egress: audit hash key: missing or shorter than 32 bytes")
+	}
+	return []byte(k), nil
 }
 
 func newVendor(name string, vc VendorConfig, getenv func(string) string) (*vendor, error) {

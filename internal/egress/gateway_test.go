@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -28,6 +29,7 @@ import (
 const awsKey = "AKIA4HKQ7ZR2MXW3PT6N"
 
 const (
+	auditKey     = "audit-hmac-key-0123456789abcdef0123456789"
 	devKey       = "pave-dev-key-ana-0123456789"
 	otherKey     = "pave-dev-key-bob-0123456789"
 	realOpenAI   = "sk-real-openai-key-000000000000"
@@ -85,7 +87,7 @@ func start(t *testing.T, fo fakevendor.Options, mutate func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"OPENAI_KEY": realOpenAI, "ANTHROPIC_KEY": realAnthropc, "BOB_KEY": otherKey}
+	env := map[string]string{"OPENAI_KEY": realOpenAI, "ANTHROPIC_KEY": realAnthropc, "BOB_KEY": otherKey, "AUDIT_KEY": auditKey}
 	g, err := New(cfg, Options{Audit: w, Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
@@ -873,5 +875,23 @@ func TestStreamUsageAskedByGateway(t *testing.T) {
 	h2.post("/v1/chat/completions", devKey, false, body)
 	if got := h2.vendor.Last().Body; string(got) != body {
 		t.Errorf("no_stream_usage: vendor got %s", got)
+	}
+}
+
+func TestKeyedHashes(t *testing.T) {
+	h := start(t, fakevendor.Options{}, func(c *Config) { c.Audit.HashKeyEnv = "AUDIT_KEY" })
+	h.post("/v1/chat/completions", devKey, false, chatBody("k "+awsKey, false))
+	m := hmac.New(sha256.New, []byte(auditKey))
+	m.Write([]byte(awsKey))
+	want := hex.EncodeToString(m.Sum(nil))
+	e := h.lastEntry(1)
+	if len(e.Findings) != 1 || e.Findings[0].Hashes[0] != "hmac-sha256:"+want {
+		t.Errorf("findings %+v, want hmac-sha256:%s", e.Findings, want)
+	}
+	if got := h.vendor.Last().Body; !bytes.Contains(got, []byte("[REDACTED:aws-access-key-id:"+want[:6]+"]")) {
+		t.Errorf("vendor got %s", got)
+	}
+	if b, _ := os.ReadFile(h.logPath); bytes.Contains(b, []byte(sha(awsKey))) {
+		t.Error("the plain SHA-256 of the key is in the log")
 	}
 }
