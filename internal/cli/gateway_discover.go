@@ -31,6 +31,7 @@ func runGatewayDiscover(ctx context.Context, e *env, args []string) error {
 	caDir := fs.String("ca", "", "CA `DIR` made by 'pave gateway ca init' (for --inspect)")
 	dockerSock := fs.String("docker-socket", "", "Docker Engine API unix socket `PATH` for container attribution (default /var/run/docker.sock; \"none\" turns it off)")
 	syncMode := fs.String("sync", "interval", "audit log fsync policy: each, interval (1s) or none")
+	idle := fs.Duration("idle-timeout", 15*time.Minute, "close a tunnel idle both ways for this `DURATION`")
 	if help, err := parseFlags(e, fs, "gateway discover", "--log FILE [--listen ADDR] [--config FILE] [--inspect --ca DIR]", args); help || err != nil {
 		return err
 	}
@@ -46,6 +47,9 @@ func runGatewayDiscover(ctx context.Context, e *env, args []string) error {
 	sync, ok := map[string]audit.SyncPolicy{"each": audit.SyncEach, "interval": audit.SyncInterval, "none": audit.SyncNone}[*syncMode]
 	if !ok {
 		return usageErr("gateway discover: --sync %q: want each, interval or none", *syncMode)
+	}
+	if *idle <= 0 {
+		return usageErr("gateway discover: --idle-timeout must be positive")
 	}
 	pol := &discover.Policy{}
 	if *cfgFile != "" {
@@ -66,7 +70,7 @@ func runGatewayDiscover(ctx context.Context, e *env, args []string) error {
 		return &exitError{code: ExitInput, err: err}
 	}
 	defer w.Close()
-	cfg := discover.Config{Policy: pol, Log: w, Logger: e.log,
+	cfg := discover.Config{Policy: pol, Log: w, Logger: e.log, IdleTimeout: *idle,
 		Resolver: discover.NewResolver(discover.ResolverConfig{DockerSocket: *dockerSock})}
 	if ca != nil {
 		ic, err := mitm.New(mitm.Config{CA: ca, Log: w, Logger: e.log})

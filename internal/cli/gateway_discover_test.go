@@ -57,6 +57,7 @@ func TestGatewayDiscoverUsage(t *testing.T) {
 		{[]string{"gateway", "discover", "--log", log, "--inspect"}, "--inspect needs --ca"},
 		{[]string{"gateway", "discover", "--log", log, "--ca", readable}, "--ca is only used with --inspect"},
 		{[]string{"gateway", "discover", "--log", log, "--sync", "sometimes"}, "--sync"},
+		{[]string{"gateway", "discover", "--log", log, "--idle-timeout", "0s"}, "--idle-timeout"},
 		{[]string{"gateway", "discover", "--log", log, "--config", badCfg}, `unknown field "blok"`},
 		{[]string{"gateway", "discover", "--log", log, "--config", badHost}, "not in the last two labels"},
 		{[]string{"gateway", "discover", "--log", log, "--config", filepath.Join(dir, "missing.json")}, "no such file"},

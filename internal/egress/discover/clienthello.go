@@ -33,21 +33,26 @@ type ClientHello struct {
 // ReadClientHello reads one TLS ClientHello from r and parses it. It returns
 // every byte it read, also on error, so a proxy can replay them upstream.
 // It reads no more than the records that make up the ClientHello, each
-// bounded; a first byte other than a TLS handshake record yields ErrNotTLS.
+// bounded; a first byte other than a TLS handshake record's yields
+// ErrNotTLS at once.
 func ReadClientHello(r io.Reader) (*ClientHello, []byte, error) {
 	var raw, msg []byte
 	var hdr [5]byte
 	for i := 0; i < maxRecords; i++ {
-		n, err := io.ReadFull(r, hdr[:])
+		// The first byte decides alone, so a client speaking another
+		// protocol with a message shorter than a record header is not
+		// kept waiting.
+		n, err := io.ReadFull(r, hdr[:1])
+		if err == nil {
+			if hdr[0] != 0x16 {
+				return nil, append(raw, hdr[0]), ErrNotTLS
+			}
+			n, err = io.ReadFull(r, hdr[1:])
+			n++
+		}
 		raw = append(raw, hdr[:n]...)
 		if err != nil {
-			if i == 0 && n > 0 && hdr[0] != 0x16 {
-				return nil, raw, ErrNotTLS
-			}
 			return nil, raw, fmt.Errorf("discover: read TLS record header: %w", err)
-		}
-		if hdr[0] != 0x16 {
-			return nil, raw, ErrNotTLS
 		}
 		if hdr[1] != 3 {
 			return nil, raw, fmt.Errorf("discover: TLS record version %#x%02x: %w", hdr[1], hdr[2], ErrNotTLS)

@@ -3,6 +3,7 @@ package discover
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -59,6 +61,10 @@ type Config struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Logger reports failures to write the audit log; nil discards.
 	Logger *slog.Logger
+	// IdleTimeout closes a tunnel that moved no byte either way for this
+	// long (15 minutes when 0; negative: never), so idle or stalled
+	// clients cannot hold connections forever.
+	IdleTimeout time.Duration
 }
 
 // Stats are running totals. Traffic to non-AI hosts is only counted here,
@@ -362,13 +368,20 @@ func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upst
 	p.track(upstream, true)
 	defer p.track(upstream, false)
 	var down int64
+	var fromClient, fromUpstream io.Reader = cr, upstream
+	if idle := p.idleTimeout(); idle > 0 {
+		act := &activity{idle: idle}
+		act.touch()
+		fromClient = &idleReader{r: cr, c: conn, a: act}
+		fromUpstream = &idleReader{r: upstream, c: upstream, a: act}
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		down, _ = io.Copy(conn, upstream)
+		down, _ = io.Copy(conn, fromUpstream)
 		closeWrite(conn)
 	}()
-	hello, raw, _ := ReadClientHello(cr)
+	hello, raw, _ := ReadClientHello(fromClient)
 	up := int64(len(raw))
 	if hello != nil {
 		rec.SNI, rec.ALPN = hello.ServerName, hello.ALPN
@@ -393,7 +406,7 @@ func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upst
 		// A hello this parser rejects is still relayed: discovery records,
 		// it does not enforce TLS conformance.
 		if _, err := upstream.Write(raw); err == nil {
-			n, _ := io.Copy(upstream, cr)
+			n, _ := io.Copy(upstream, fromClient)
 			up += n
 		}
 		closeWrite(upstream)
@@ -440,6 +453,55 @@ func (p *Proxy) intercept(ctx context.Context, conn net.Conn, cr *bufio.Reader, 
 	rec.Client = who()
 	rec.BytesUp, rec.BytesDown, rec.Duration = cc.in.Load(), cc.out.Load(), time.Since(rec.Time)
 	p.record(rec)
+}
+
+func (p *Proxy) idleTimeout() time.Duration {
+	if p.cfg.IdleTimeout == 0 {
+		return 15 * time.Minute
+	}
+	return p.cfg.IdleTimeout
+}
+
+// activity is when a tunnel last moved bytes, in either direction.
+type activity struct {
+	last atomic.Int64 // unix nanoseconds
+	idle time.Duration
+}
+
+func (a *activity) touch() { a.last.Store(time.Now().UnixNano()) }
+
+func (a *activity) idleFor() time.Duration { return time.Since(time.Unix(0, a.last.Load())) }
+
+// idleReader reads r, whose bytes arrive on c, under a read deadline that
+// fails only when the whole tunnel has been idle for a.idle: a direction
+// that is quiet while the other streams (a long server-sent response)
+// keeps waiting. The deadline is moved at most once a second.
+type idleReader struct {
+	r   io.Reader
+	c   net.Conn
+	a   *activity
+	set time.Time
+}
+
+func (ir *idleReader) Read(b []byte) (int, error) {
+	for {
+		if now := time.Now(); now.Sub(ir.set) > time.Second {
+			ir.c.SetReadDeadline(now.Add(ir.a.idle))
+			ir.set = now
+		}
+		n, err := ir.r.Read(b)
+		if n > 0 {
+			ir.a.touch()
+		}
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && ir.a.idleFor() < ir.a.idle {
+			ir.set = time.Time{} // the other direction is busy: wait again
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
 }
 
 // countingConn replays buffered bytes before reading the connection and

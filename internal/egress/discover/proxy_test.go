@@ -476,3 +476,65 @@ func TestLogErrorsCounted(t *testing.T) {
 		t.Errorf("stats %+v, want one log error", st)
 	}
 }
+
+// TestIdleTunnels: a tunnel where nothing moves is closed after the idle
+// timeout; one where only the server speaks (a slow stream) is kept.
+func TestIdleTunnels(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				var first [1]byte
+				if _, err := c.Read(first[:]); err != nil {
+					return
+				}
+				if first[0] == 's' { // stream 8 chunks, 150 ms apart
+					for i := 0; i < 8; i++ {
+						time.Sleep(150 * time.Millisecond)
+						if _, err := fmt.Fprintf(c, "chunk%d\n", i); err != nil {
+							return
+						}
+					}
+					return
+				}
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	h := startProxy(t, nil, map[string]string{"api.groq.com:443": ln.Addr().String()},
+		func(c *Config) { c.IdleTimeout = 400 * time.Millisecond })
+	open := func(first string) (net.Conn, *bufio.Reader) {
+		c, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		io.WriteString(c, "CONNECT api.groq.com:443 HTTP/1.1\r\nHost: api.groq.com:443\r\n\r\n")
+		br := bufio.NewReader(c)
+		if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("CONNECT: %v %v", resp, err)
+		}
+		io.WriteString(c, first)
+		return c, br
+	}
+	idle, ibr := open("x")
+	defer idle.Close()
+	if _, err := ibr.ReadByte(); err != io.EOF {
+		t.Errorf("idle tunnel: read %v, want EOF from the proxy closing it", err)
+	}
+	stream, sbr := open("s")
+	defer stream.Close()
+	got, _ := io.ReadAll(sbr)
+	if strings.Count(string(got), "chunk") != 8 {
+		t.Errorf("streaming tunnel got %q, want all 8 chunks (1.2 s with the client silent)", got)
+	}
+}
