@@ -175,6 +175,30 @@ for name in "open/close x$OPENS (read)" "open/close x$OPENS (write)" "exec x$EXE
 done
 
 echo
+echo "Kernel time per program run (kernel.bpf_stats_enabled=1; steadier than CPU totals on a busy machine):"
+sysctl -qw kernel.bpf_stats_enabled=1
+trap 'sysctl -qw kernel.bpf_stats_enabled=0' EXIT
+tracer_start bpftrace "tracepoint:syscalls:sys_enter_openat"
+"$WORK/openloop" "$OPENS" >/dev/null
+echo "  bpftrace, open/close loop: $("$WORK/sensordrain" -programs sys_enter_opena)"
+tracer_stop
+tracer_start bpftrace "tracepoint:sched:sched_process_exec"
+"$WORK/execloop" "$EXECS" >/dev/null
+echo "  bpftrace, exec loop: $("$WORK/sensordrain" -programs sched_process_e)"
+tracer_stop
+rm -f "$WORK/ready"
+"$WORK/sensordrain" -profile -ready "$WORK/ready" >"$WORK/tracer.out" &
+tpid=$!
+until [[ -e $WORK/ready ]]; do sleep 0.1; done
+"$WORK/openloop" "$OPENS" >/dev/null
+"$WORK/openloop" "$OPENS" "$WORK/wfile" >/dev/null
+"$WORK/execloop" "$EXECS" >/dev/null
+tracer_stop
+python3 -c 'import json, sys
+for k, v in sorted(json.load(sys.stdin)["programs"].items()): print("  pave", k + ":", v)' <"$WORK/tracer.out"
+sysctl -qw kernel.bpf_stats_enabled=0
+
+echo
 echo "$RATE events/s for ${SECONDS_50K}s (UDP connects), pave sensor reading every event:"
 tracer_start pave ""
 sent=$("$WORK/connrate" "$RATE" "$SECONDS_50K")

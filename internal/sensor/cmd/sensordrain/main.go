@@ -13,7 +13,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/cilium/ebpf"
 
 	"github.com/pavesec/pave/internal/sensor"
 )
@@ -30,7 +33,11 @@ func run() error {
 	ring := flag.Int("ring", 0, "ring buffer size in bytes (0: the default)")
 	ready := flag.String("ready", "", "file to create once the sensor is attached")
 	profile := flag.Bool("profile", false, "also report each program's runs and mean run time (kernel.bpf_stats_enabled)")
+	programs := flag.String("programs", "", "instead: print the runs and mean run time of every loaded eBPF program whose name starts with this prefix (\"all\" for every one) and exit; needs sysctl kernel.bpf_stats_enabled=1")
 	flag.Parse()
+	if *programs != "" {
+		return dumpPrograms(*programs)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -98,6 +105,35 @@ func run() error {
 			}
 		}
 		out["programs"] = prof
+	}
+	return json.NewEncoder(os.Stdout).Encode(out)
+}
+
+// dumpPrograms reports the kernel's statistics for other tools' programs
+// (bpftrace's), to compare them with the sensor's per-program cost.
+func dumpPrograms(prefix string) error {
+	out := map[string]string{}
+	var id ebpf.ProgramID
+	for {
+		next, err := ebpf.ProgramGetNextID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		id = next
+		p, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			continue
+		}
+		info, err := p.Info()
+		st, err2 := p.Stats()
+		p.Close()
+		if err != nil || err2 != nil || st.RunCount == 0 || (prefix != "all" && !strings.HasPrefix(info.Name, prefix)) {
+			continue
+		}
+		out[fmt.Sprintf("%s#%d", info.Name, id)] = fmt.Sprintf("%d runs, %d ns/run", st.RunCount, int64(st.Runtime)/int64(st.RunCount))
 	}
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
