@@ -270,6 +270,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			http.Error(w, "upstream unreachable", http.StatusBadGateway)
 			if ep != nil {
+				flush(w) // the container lookup may take seconds
 				rec.Status, rec.Err, rec.Client = http.StatusBadGateway, err.Error(), who()
 				rec.Duration = time.Since(rec.Time)
 				p.ai.Add(1)
@@ -324,6 +325,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 func (p *Proxy) refuse(w http.ResponseWriter, rec *Record, early, all func() Client) {
 	early()
 	http.Error(w, "pave: direct use of AI endpoint "+rec.Host+" is not sanctioned; use the AI gateway", http.StatusForbidden)
+	flush(w) // the container lookup may take seconds
 	rec.Blocked, rec.Status, rec.Client = true, http.StatusForbidden, all()
 	rec.Duration = time.Since(rec.Time)
 	p.ai.Add(1)
@@ -421,6 +423,11 @@ func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upst
 	rec.Client = who()
 	rec.BytesUp, rec.BytesDown, rec.Duration = up, down, time.Since(rec.Time)
 	p.record(rec)
+}
+
+// flush sends what the handler wrote before it waits for a record.
+func flush(w http.ResponseWriter) {
+	http.NewResponseController(w).Flush()
 }
 
 func closeWrite(c net.Conn) {
@@ -565,6 +572,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	cb := &countingBody{ReadCloser: r.Body}
 	r.Body = cb
 	p.plain.ServeHTTP(cw, r)
+	flush(w)
 	rec.Status = cw.status
 	if rec.Status == 0 {
 		rec.Status = http.StatusOK
