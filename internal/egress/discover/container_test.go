@@ -99,3 +99,34 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// TestHostNetworkContainerClient: a container on the host's network shares
+// the proxy's network namespace, so its process is found through the
+// socket (sock_diag, /proc/*/fd) and its container through the process's
+// cgroup, then named through the Engine API.
+func TestHostNetworkContainerClient(t *testing.T) {
+	dockerReady(t)
+	pki := newTestPKI(t)
+	ai := vendorServer(t, pki, "api.openai.com")
+	h := startProxy(t, nil, map[string]string{"api.openai.com:443": ai.Listener.Addr().String()},
+		func(c *Config) { c.Resolver = NewResolver(ResolverConfig{}) })
+	seeds, _ := filepath.Abs(filepath.Join("testdata", "clienthello"))
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := "pave-discover-hostnet-" + hex.EncodeToString(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	defer exec.Command("docker", "rm", "-f", name).Run()
+	cmd := exec.CommandContext(ctx, "docker", "run", "--rm", "--name", name, "--network", "host", "-v", seeds+":/t:ro", runtimeImage,
+		"sh", "-c", "timeout 10 nc -N -X connect -x "+h.addr+" api.openai.com 443 < /t/go-openai-h2.bin | head -c 5 | od -An -tx1")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.HasPrefix(strings.TrimSpace(string(out)), "16 03") {
+		t.Fatalf("container: %v %q", err, out)
+	}
+	es := h.entries()
+	if len(es) != 1 {
+		t.Fatalf("%d entries: %+v", len(es), es)
+	}
+	if want := "container/" + name + " process/nc"; !strings.HasPrefix(es[0].Identity.User, want) || es[0].Vendor != "openai" {
+		t.Errorf("identity %q vendor %q, want prefix %q", es[0].Identity.User, es[0].Vendor, want)
+	}
+}
