@@ -204,25 +204,39 @@ func (r *Resolver) container(ctx context.Context, find func(map[netip.Addr]conta
 	return ct, ok, nil
 }
 
-// onLocalBridge reports whether a lies in a subnet of one of this host's
-// interfaces (where local containers' bridges are) without being one of
-// this host's own addresses.
+// onLocalBridge reports whether a lies in the subnet of one of this
+// host's container bridges (docker0, Docker's br-*, CNI and Podman
+// bridges), where a container the engine does not list yet may be.
 func onLocalBridge(a netip.Addr) bool {
 	a = a.Unmap()
-	addrs, err := net.InterfaceAddrs()
+	ifcs, err := net.Interfaces()
 	if err != nil {
 		return false
 	}
-	for _, ia := range addrs {
-		n, ok := ia.(*net.IPNet)
-		if !ok {
+	for _, ifc := range ifcs {
+		if !isBridgeName(ifc.Name) {
 			continue
 		}
-		ip, _ := netip.AddrFromSlice(n.IP)
-		if ip.Unmap() == a {
-			return false
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
 		}
-		if n.Contains(a.AsSlice()) && !a.IsLoopback() {
+		for _, ia := range addrs {
+			n, ok := ia.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			if ip, _ := netip.AddrFromSlice(n.IP); ip.Unmap() != a && n.Contains(a.AsSlice()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isBridgeName(name string) bool {
+	for _, p := range []string{"docker", "br-", "cni", "podman"} {
+		if strings.HasPrefix(name, p) {
 			return true
 		}
 	}

@@ -247,3 +247,23 @@ func TestPolicyDecisions(t *testing.T) {
 		}
 	}
 }
+
+func TestOnLocalBridge(t *testing.T) {
+	// This host's own addresses and loopback are never container bridges;
+	// a documentation address is on no interface.
+	for _, a := range []string{"127.0.0.1", "::1", "198.51.100.7"} {
+		if onLocalBridge(netip.MustParseAddr(a)) {
+			t.Errorf("%s counted as on a container bridge", a)
+		}
+	}
+	for _, n := range []string{"docker0", "br-1a2b3c4d5e6f", "cni0", "podman0"} {
+		if !isBridgeName(n) {
+			t.Errorf("%s not a bridge name", n)
+		}
+	}
+	for _, n := range []string{"eth0", "lo", "wlan0", "veth12ab"} {
+		if isBridgeName(n) {
+			t.Errorf("%s taken for a container bridge", n)
+		}
+	}
+}
