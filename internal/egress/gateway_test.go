@@ -21,6 +21,7 @@ import (
 
 	"github.com/pavesec/pave/internal/egress/audit"
 	"github.com/pavesec/pave/internal/egress/fakevendor"
+	"github.com/pavesec/pave/internal/egress/inspect"
 )
 
 // awsKey is a random value in the exact format of an AWS access key id
@@ -69,6 +70,13 @@ func baseConfig(vendorURL, logPath string) *Config {
 
 func start(t *testing.T, fo fakevendor.Options, mutate func(*Config)) *harness {
 	t.Helper()
+	return startWith(t, fo, mutate, nil)
+}
+
+// startWith is start with the gateway's detectors given (nil: from the
+// config).
+func startWith(t *testing.T, fo fakevendor.Options, mutate func(*Config), ds []inspect.Detector) *harness {
+	t.Helper()
 	if fo.OpenAIKey == "" {
 		fo.OpenAIKey, fo.AnthropicKey = realOpenAI, realAnthropc
 	}
@@ -88,7 +96,7 @@ func start(t *testing.T, fo fakevendor.Options, mutate func(*Config)) *harness {
 		t.Fatal(err)
 	}
 	env := map[string]string{"OPENAI_KEY": realOpenAI, "ANTHROPIC_KEY": realAnthropc, "BOB_KEY": otherKey, "AUDIT_KEY": auditKey}
-	g, err := New(cfg, Options{Audit: w, Getenv: func(k string) string { return env[k] }})
+	g, err := New(cfg, Options{Audit: w, Detectors: ds, Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -893,5 +901,30 @@ func TestKeyedHashes(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(h.logPath); bytes.Contains(b, []byte(sha(awsKey))) {
 		t.Error("the plain SHA-256 of the key is in the log")
+	}
+}
+
+// TestInspectionTimeout: a detector slower than limits.inspect_timeout
+// makes the request uninspectable: refused (503, vendor format) under
+// fail-closed, relayed under fail-open, and audited as such.
+func TestInspectionTimeout(t *testing.T) {
+	slow := inspect.DetectorFunc(func([]byte) []inspect.Hit { time.Sleep(300 * time.Millisecond); return nil })
+	for _, mode := range []string{"closed", "open"} {
+		h := startWith(t, fakevendor.Options{}, func(c *Config) {
+			c.Limits.InspectTimeout = Duration(20 * time.Millisecond)
+			c.Policies = []PolicyConfig{{OnFailure: mode}}
+		}, []inspect.Detector{slow})
+		resp, b := h.post("/v1/messages", devKey, true, anthropicBody("hello", false))
+		e := h.lastEntry(1)
+		switch mode {
+		case "closed":
+			if resp.StatusCode != 503 || !bytes.Contains(b, []byte(`"type":"api_error"`)) || e.Inspection != "failed-closed" {
+				t.Errorf("closed: %d %s, entry %+v", resp.StatusCode, b, e)
+			}
+		case "open":
+			if resp.StatusCode != 200 || e.Inspection != "failed-open" || e.InspectionError != "inspection timed out" {
+				t.Errorf("open: %d %s, entry %+v", resp.StatusCode, b, e)
+			}
+		}
 	}
 }
