@@ -132,7 +132,7 @@ func (s *Stream) DropUsageChunks() {
 
 // usageOnly reports OpenAI's usage chunk: no choices, a usage object.
 func usageOnly(payload []byte) bool {
-	return bytes.Contains(payload, []byte(`"choices":[]`)) && bytes.Contains(payload, []byte(`"usage":{`))
+	return bytes.Contains(payload, []byte(`"choices":[]`)) && hasUsageObject(payload)
 }
 
 // Accumulator returns the accumulator NewStream was given.
@@ -332,7 +332,7 @@ func (s *Stream) event(raw []byte) {
 // when the event has one, and its text deltas, found by the single-pass
 // scanner (no map is built) by their paths in the three stream formats.
 func (s *Stream) observe(payload []byte) {
-	if bytes.Contains(payload, []byte(`"usage"`)) {
+	if hasUsageObject(payload) {
 		if obj, ok := decodeObject(payload); ok {
 			s.Usage.from(obj)
 		}
@@ -347,6 +347,26 @@ func (s *Stream) observe(payload []byte) {
 	for _, p := range d.Parts {
 		if deltaPath(p.Path) {
 			s.acc.Add(p.Path, p.Text)
+		}
+	}
+}
+
+// hasUsageObject reports a "usage" member whose value is an object: with
+// include_usage OpenAI puts "usage":null in every chunk, and only the
+// last one is worth decoding.
+func hasUsageObject(payload []byte) bool {
+	for rest := payload; ; {
+		i := bytes.Index(rest, []byte(`"usage"`))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(`"usage"`):]
+		j := 0
+		for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t' || rest[j] == '\n' || rest[j] == '\r' || rest[j] == ':') {
+			j++
+		}
+		if j < len(rest) && rest[j] == '{' {
+			return true
 		}
 	}
 }
