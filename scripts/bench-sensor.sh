@@ -11,7 +11,8 @@
 #
 # Needs root, clang and bpftrace. Workloads are small C programs compiled
 # into $WORK; each prints its own CPU time from getrusage. Each figure is
-# the median of REPS runs. Nothing is written into this repository.
+# the median of REPS runs, the three modes taking turns. Nothing is written
+# into this repository.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -144,20 +145,24 @@ tracer_stop() {
 	wait "$tpid" || true
 }
 
-# measure NAME PROBE CMD...: median workload CPU ms per mode.
+# measure NAME PROBE CMD...: median workload CPU ms per mode. The modes
+# alternate within each repetition, so a machine whose load drifts biases
+# no mode.
 declare -A result
 measure() {
 	local name=$1 probe=$2
 	shift 2
-	for mode in none bpftrace pave; do
-		local runs=()
-		for _ in $(seq "$REPS"); do
+	local -A runs=()
+	for _ in $(seq "$REPS"); do
+		for mode in none bpftrace pave; do
 			tracer_start "$mode" "$probe"
-			runs+=("$("$@")")
+			runs[$mode]+="$("$@") "
 			tracer_stop
 		done
-		result[$name,$mode]=$(printf '%s\n' "${runs[@]}" | median)
-		echo "  $name $mode: ${runs[*]} -> median ${result[$name,$mode]} ms"
+	done
+	for mode in none bpftrace pave; do
+		result[$name,$mode]=$(printf '%s\n' ${runs[$mode]} | median)
+		echo "  $name $mode: ${runs[$mode]}-> median ${result[$name,$mode]} ms"
 	done
 }
 
