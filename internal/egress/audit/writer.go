@@ -131,14 +131,22 @@ func (w *Writer) syncLoop(iv time.Duration) {
 		case <-w.stop:
 			return
 		case <-t.C:
+			// fsync outside the lock: appends go on while the disk
+			// flushes (a write racing the sync is covered by the next)
 			w.mu.Lock()
-			if w.dirty && w.err == nil {
-				if err := w.f.Sync(); err != nil {
+			f, dirty := w.f, w.dirty && w.err == nil
+			w.dirty = false
+			w.mu.Unlock()
+			if !dirty || f == nil {
+				continue
+			}
+			if err := f.Sync(); err != nil {
+				w.mu.Lock()
+				if w.err == nil {
 					w.err = fmt.Errorf("audit: sync: %w", err)
 				}
-				w.dirty = false
+				w.mu.Unlock()
 			}
-			w.mu.Unlock()
 		}
 	}
 }
