@@ -84,7 +84,7 @@ func Probe(ctx context.Context) (Features, error) {
 		{"btf", "CO-RE relocations (required)", func() error { _, err := btf.LoadKernelSpec(); return err }},
 		{"tracefs", "finding system call tracepoints (required)", ensureTracefs},
 		{"ringbuf", "event transport (required)", func() error { return features.HaveMapType(ebpf.RingBuf) }},
-		{"tracepoint", "system calls: open, mmap, connect, bind, accept, set*id, capset, ptrace, mount, unshare, setns (required)", probeTracepoint},
+		{"tracepoint", "system call hooks (required)", probeTracepoint},
 		{"tp_btf", "exec, exit (preferred)", func() error {
 			return probeTracing(ebpf.AttachTraceRawTp, "sched_process_exec")
 		}},
@@ -113,7 +113,9 @@ func Probe(ctx context.Context) (Features, error) {
 		f := Feature{Name: p.name, Use: p.use, Available: true}
 		if err := p.run(); err != nil {
 			f.Available = false
-			f.Reason = err.Error()
+			// cilium/ebpf guesses at memlock for any EPERM; since 5.11
+			// BPF memory is charged to the cgroup, so the guess misleads.
+			f.Reason = strings.Replace(err.Error(), "MEMLOCK may be too low, consider rlimit.RemoveMemlock", "the kernel refused it", 1)
 		}
 		out = append(out, f)
 	}
