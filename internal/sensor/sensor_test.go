@@ -88,10 +88,23 @@ func TestExecIdentity(t *testing.T) {
 			t.Errorf("%s: exe %s inode %d dev %d, want %s inode %d dev %d", c.path, ev.Proc.Exe, ev.Proc.ExeInode, ev.Proc.ExeDev, c.exe, wantIno, wantDev)
 		}
 	}
+	// A #! script: the path is the script's, the file the interpreter's
+	// (as /proc/<pid>/exe shows it).
+	script := filepath.Join(dir, "script")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shIno, shDev := statID(t, "/bin/sh")
+	pid := run(t, exec.Command(script))
+	ev := waitFor(t, s, "exec of a script", isType(event.Exec, pid))
+	if ev.Proc.Exe != script || ev.Proc.ExeInode != shIno || ev.Proc.ExeDev != shDev {
+		t.Errorf("script: exe %s inode %d dev %d, want %s with /bin/sh's inode %d dev %d", ev.Proc.Exe, ev.Proc.ExeInode, ev.Proc.ExeDev, script, shIno, shDev)
+	}
+
 	self, _ := os.Executable()
 	selfIno, selfDev := statID(t, self)
-	pid := run(t, helperCmd("exit"))
-	ev := waitFor(t, s, "exec of /proc/self/exe", isType(event.Exec, pid))
+	pid = run(t, helperCmd("exit"))
+	ev = waitFor(t, s, "exec of /proc/self/exe", isType(event.Exec, pid))
 	if ev.Proc.Exe != "/proc/self/exe" || ev.Proc.ExeInode != selfIno || ev.Proc.ExeDev != selfDev {
 		t.Errorf("/proc/self/exe: exe %s inode %d dev %d, want inode %d dev %d", ev.Proc.Exe, ev.Proc.ExeInode, ev.Proc.ExeDev, selfIno, selfDev)
 	}
