@@ -6,6 +6,7 @@ import (
 	"regexp/syntax"
 	"strings"
 
+	"github.com/pavesec/pave/internal/ahocorasick"
 	"github.com/pavesec/pave/internal/finding"
 )
 
@@ -33,7 +34,7 @@ type orgRegex struct {
 // orgMatcher finds organisation patterns: terms and domain suffixes (and
 // regex keywords) in one Aho-Corasick pass, then the regexes.
 type orgMatcher struct {
-	ac      *acMatcher // nil when no pattern has a literal
+	ac      *ahocorasick.Matcher // nil when no pattern has a literal
 	entries [][]orgEntry
 	regexes []orgRegex
 }
@@ -132,7 +133,7 @@ func newOrgMatcher(ps []Pattern, taken map[string]bool) (*orgMatcher, []*Rule, e
 		rules = append(rules, r)
 	}
 	if len(kws) > 0 {
-		m.ac = newACMatcher(kws)
+		m.ac = ahocorasick.New(kws)
 	}
 	return m, rules, nil
 }
@@ -164,8 +165,8 @@ func domainSuffix(s string) bool {
 func (m *orgMatcher) scan(b []byte, out *[]cand) {
 	var windows [][]group // per regex: line windows around keyword hits
 	if m.ac != nil {
-		m.ac.scan(b, func(kw, end int) {
-			start := end - m.ac.kwLen[kw]
+		m.ac.Scan(b, func(kw, end int) {
+			start := end - m.ac.KeywordLen(kw)
 			for _, en := range m.entries[kw] {
 				switch en.kind {
 				case kTerm:

@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pavesec/pave/internal/ahocorasick"
 	"github.com/pavesec/pave/internal/finding"
 )
 
@@ -109,7 +110,7 @@ type Match struct {
 // Engine scans content with a set of rules.
 type Engine struct {
 	rules   []*Rule
-	ac      *acMatcher
+	ac      *ahocorasick.Matcher
 	kwRules [][]int // keyword index -> rule indexes
 }
 
@@ -154,7 +155,7 @@ func New(rules ...*Rule) (*Engine, error) {
 			}
 		}
 	}
-	e.ac = newACMatcher(kws)
+	e.ac = ahocorasick.New(kws)
 	return e, nil
 }
 
@@ -190,8 +191,8 @@ func (e *Engine) ScanPath(p string, content []byte) []Match {
 	}
 	code := p != "" && sourceFile(p)
 	wins := make(map[int][]span)
-	e.ac.scan(content, func(kw, end int) {
-		start := end - e.ac.kwLen[kw]
+	e.ac.Scan(content, func(kw, end int) {
+		start := end - e.ac.KeywordLen(kw)
 		for _, ri := range e.kwRules[kw] {
 			if skip != nil && skip[ri] {
 				continue

@@ -181,34 +181,6 @@ func TestMask(t *testing.T) {
 	}
 }
 
-func TestACMatcher(t *testing.T) {
-	kws := []string{"he", "she", "his", "hers", "ghp_", "a", "aaa"}
-	m := newACMatcher(kws)
-	r := rand.New(rand.NewPCG(7, 8))
-	for i := 0; i < 200; i++ {
-		b := []byte(gen{r}.s("aAhHeEsSrRiIgp_x", r.IntN(60)))
-		got := map[[2]int]bool{}
-		m.scan(b, func(kw, end int) { got[[2]int{kw, end}] = true })
-		want := map[[2]int]bool{}
-		lb := bytes.ToLower(b)
-		for ki, k := range kws {
-			for j := 0; j+len(k) <= len(lb); j++ {
-				if string(lb[j:j+len(k)]) == k {
-					want[[2]int{ki, j + len(k)}] = true
-				}
-			}
-		}
-		if len(got) != len(want) {
-			t.Fatalf("input %q: %d hits, want %d", b, len(got), len(want))
-		}
-		for k := range want {
-			if !got[k] {
-				t.Fatalf("input %q: missed keyword %q ending at %d", b, kws[k[0]], k[1])
-			}
-		}
-	}
-}
-
 type fakeInfo struct {
 	size int64
 	mode fs.FileMode
@@ -322,7 +294,7 @@ func BenchmarkPrefilter(b *testing.B) {
 	b.SetBytes(int64(len(src)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ac.scan(src, func(int, int) {})
+		ac.Scan(src, func(int, int) {})
 	}
 }
 

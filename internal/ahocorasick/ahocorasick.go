@@ -1,24 +1,25 @@
-package pii
-
-// This automaton is a copy of the one in internal/secret (unexported
-// there), with premultiplied states in the scan loop; the two could move
-// to one shared package.
-
-// acMatcher is an Aho-Corasick automaton over lower-cased bytes, compiled
-// to a dense DFA over byte classes. Scanning is one table lookup per byte;
-// a state with an output sets a flag the scan loop tests.
+// Package ahocorasick finds every occurrence of a fixed set of keywords in
+// a byte slice in one pass, ASCII case-insensitively. It is the literal
+// prefilter shared by the secret and PII scanners: each of them looks up
+// the keywords of its rules here and runs a rule's regular expression only
+// near a hit.
 //
-// Bytes are folded to classes: every byte that appears in no keyword is
+// The automaton is compiled to a dense DFA over byte classes, so a scan is
+// one table lookup per byte and costs the same however many keywords there
+// are. Bytes are folded to classes: every byte that appears in no keyword is
 // one class, and 'A'-'Z' share the class of their lower-case letter, so
 // matching is case-insensitive without copying the input.
-type acMatcher struct {
+package ahocorasick
+
+// Matcher is a compiled keyword set. It is immutable once built and safe
+// for concurrent use.
+type Matcher struct {
 	class    [256]uint8
 	nclass   int
-	next     []int32 // state*nclass + class -> state
 	outStart []int32 // outputs of state s are outs[outStart[s]:outStart[s+1]]
 	outs     []int32 // keyword indexes
 	kwLen    []int   // length of each keyword
-	delta    []int32 // next, premultiplied: state*nclass + class -> next*nclass
+	delta    []int32 // premultiplied DFA: state*nclass + class -> next*nclass
 	hasOut   []bool  // by premultiplied state: the state has outputs
 }
 
@@ -29,9 +30,10 @@ func lower(b byte) byte {
 	return b
 }
 
-// newACMatcher builds the automaton; keywords must be non-empty.
-func newACMatcher(keywords []string) *acMatcher {
-	m := &acMatcher{}
+// New builds the automaton. Keywords must be non-empty; they are matched
+// ASCII case-insensitively and may repeat (each index reports its own hits).
+func New(keywords []string) *Matcher {
+	m := &Matcher{}
 	// Byte classes: class 0 is "in no keyword".
 	var used [256]bool
 	for _, k := range keywords {
@@ -77,15 +79,15 @@ func newACMatcher(keywords []string) *acMatcher {
 	}
 	// Breadth-first: failure links, and fill the DFA.
 	fail := make([]int32, len(nodes))
-	m.next = make([]int32, len(nodes)*n)
+	next := make([]int32, len(nodes)*n)
 	queue := []int32{}
 	for c := 0; c < n; c++ {
 		t := gotoT[c]
 		if t < 0 {
-			m.next[c] = 0
+			next[c] = 0
 			continue
 		}
-		m.next[c] = t
+		next[c] = t
 		fail[t] = 0
 		queue = append(queue, t)
 	}
@@ -96,11 +98,11 @@ func newACMatcher(keywords []string) *acMatcher {
 		for c := 0; c < n; c++ {
 			t := gotoT[int(s)*n+c]
 			if t < 0 {
-				m.next[int(s)*n+c] = m.next[int(fail[s])*n+c]
+				next[int(s)*n+c] = next[int(fail[s])*n+c]
 				continue
 			}
-			m.next[int(s)*n+c] = t
-			fail[t] = m.next[int(fail[s])*n+c]
+			next[int(s)*n+c] = t
+			fail[t] = next[int(fail[s])*n+c]
 			queue = append(queue, t)
 		}
 	}
@@ -110,9 +112,10 @@ func newACMatcher(keywords []string) *acMatcher {
 		m.outs = append(m.outs, nd.out...)
 	}
 	m.outStart[len(nodes)] = int32(len(m.outs))
-	m.delta = make([]int32, len(m.next))
-	m.hasOut = make([]bool, len(m.next))
-	for i, t := range m.next {
+	// Premultiply the states so a scan step is one add and one load.
+	m.delta = make([]int32, len(next))
+	m.hasOut = make([]bool, len(next))
+	for i, t := range next {
 		m.delta[i] = t * int32(n)
 	}
 	for st := range nodes {
@@ -121,9 +124,14 @@ func newACMatcher(keywords []string) *acMatcher {
 	return m
 }
 
-// scan calls hit(keyword, end) for every occurrence of every keyword in
-// b, end being the offset just past it.
-func (m *acMatcher) scan(b []byte, hit func(kw int, end int)) {
+// KeywordLen is the length in bytes of keyword kw (an index into the
+// slice given to New), so a hit's start is end - KeywordLen(kw).
+func (m *Matcher) KeywordLen(kw int) int { return m.kwLen[kw] }
+
+// Scan calls hit(kw, end) for every occurrence of every keyword in b, kw
+// being the keyword's index in the slice given to New and end the offset
+// just past the occurrence. Hits come in order of end.
+func (m *Matcher) Scan(b []byte, hit func(kw int, end int)) {
 	// The table holds premultiplied states (state*nclass), so a step is
 	// one add and one load; hasOut marks, by premultiplied state, the
 	// states with outputs.
