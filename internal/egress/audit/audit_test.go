@@ -238,3 +238,17 @@ func TestParseClient(t *testing.T) {
 		t.Errorf("user agent kept %d bytes", len(c.UserAgent))
 	}
 }
+
+// TestLogBeforeDiscoveryStillVerifies reads a log written before Entry
+// had its Discovery section (see testdata/README.md): every line must
+// still be canonical under the current Entry, with the same hashes.
+func TestLogBeforeDiscoveryStillVerifies(t *testing.T) {
+	const lastHash = "sha256:ff31bb3a96bd1cb3dff6866443364d5a5cbae88db634add6ce4e0d461681b95d"
+	s, err := verifyFile(t, filepath.Join("testdata", "before-discovery.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Summary{Entries: 6, LastSeq: 6, LastHash: lastHash}); s != want {
+		t.Errorf("summary %+v, want %+v", s, want)
+	}
+}
