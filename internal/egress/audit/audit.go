@@ -92,6 +92,38 @@ type Finding struct {
 	Masked   []string `json:"masked"`   // same order as Hashes
 }
 
+// Discovery is what discovery mode (pave gateway discover) learnt about
+// one connection to an AI host, beyond the fields every entry has. The
+// connection's other facts live in the entry itself: the CONNECT or
+// request authority in Host, the client's address in Identity.Source,
+// bytes up and down in RequestBytes and ResponseBytes, the connection's
+// lifetime in LatencyUS, a refusal in Action ("block") and decryption in
+// Inspection.
+//
+// The client is attributed to a Docker container (ContainerID, always the
+// full 64-hex id, ContainerName, Image), to a process on the proxy's host
+// or in the container (PID, Comm), to both, or to neither when the kernel
+// did not say; Client is the short label built from them
+// ("container/web", "process/curl[42]", or both joined by a space).
+type Discovery struct {
+	// SNI is the server name of the client's TLS ClientHello, "" when the
+	// connection was plain HTTP or sent no name.
+	SNI string `json:"sni,omitempty"`
+	// ALPN lists the protocols the client offered, in its order.
+	ALPN []string `json:"alpn,omitempty"`
+	// EndpointKind is the catalogue's kind of the host ("api", "chat", ...).
+	EndpointKind string `json:"endpoint_kind,omitempty"`
+	// Sanctioned is always present: whether policy allows this vendor.
+	Sanctioned bool `json:"sanctioned"`
+
+	Client        string `json:"client,omitempty"`
+	ContainerID   string `json:"container_id,omitempty"`
+	ContainerName string `json:"container_name,omitempty"`
+	Image         string `json:"image,omitempty"`
+	PID           int    `json:"pid,omitempty"`
+	Comm          string `json:"comm,omitempty"`
+}
+
 // Entry is one line of the log. Seq, Prev and Hash are set by the Writer.
 type Entry struct {
 	Seq  uint64    `json:"seq"`
@@ -100,6 +132,9 @@ type Entry struct {
 
 	Identity Identity `json:"identity"`
 	Client   Client   `json:"client"`
+	// Discovery is set on discovered-host entries only; absent (not
+	// null) otherwise, so logs written before it existed verify unchanged.
+	Discovery *Discovery `json:"discovery,omitempty"`
 
 	Vendor   string `json:"vendor,omitempty"`
 	Model    string `json:"model,omitempty"`

@@ -252,3 +252,79 @@ func TestLogBeforeDiscoveryStillVerifies(t *testing.T) {
 		t.Errorf("summary %+v, want %+v", s, want)
 	}
 }
+
+func discoveredSample() *Entry {
+	return &Entry{
+		Kind: KindDiscovered, Identity: Identity{Source: "172.17.0.5:40000"},
+		Client: ParseClient("curl/8.5.0"), Vendor: "openai", Method: "CONNECT", Host: "api.openai.com:443",
+		RequestBytes: 900, ResponseBytes: 4000, Action: ActionAllow, Inspection: InspectionNone, Status: 200, LatencyUS: 1500000,
+		Discovery: &Discovery{SNI: "api.openai.com", ALPN: []string{"h2", "http/1.1"}, EndpointKind: "api",
+			Client: "container/web process/curl[42]", ContainerID: strings.Repeat("a", 64), ContainerName: "web",
+			Image: "python:3.12", PID: 42, Comm: "curl"},
+	}
+}
+
+// TestDiscoverySection: the section round-trips through the chain, states
+// sanctioned explicitly, is absent from entries without it, and is
+// covered by the hash like every other field.
+func TestDiscoverySection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	w, err := Open(path, Options{Sync: SyncNone, Now: fixedClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []*Entry{discoveredSample(), sample(0)}
+	for _, e := range want {
+		if err := w.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	if _, err := Verify(bytes.NewReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	for i, l := range lines {
+		got, err := parseLine([]byte(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want[i], got); d != "" {
+			t.Errorf("entry %d (-want +got)\n%s", i+1, d)
+		}
+	}
+	const sect = `"discovery":{"sni":"api.openai.com","alpn":["h2","http/1.1"],"endpoint_kind":"api","sanctioned":false,"client":"container/web process/curl[42]",`
+	if !strings.Contains(lines[0], sect) {
+		t.Errorf("line 1 lacks %s:\n%s", sect, lines[0])
+	}
+	if strings.Contains(lines[1], "discovery") {
+		t.Errorf("entry without the section mentions it:\n%s", lines[1])
+	}
+	for name, edit := range map[string][2]string{
+		"sanctioned flipped": {`"sanctioned":false`, `"sanctioned":true`},
+		"pid changed":        {`"pid":42`, `"pid":43`},
+		"section removed":    {sect, `"discovery":{"sanctioned":false,"client":"container/web process/curl[42]",`},
+	} {
+		b := strings.Replace(string(raw), edit[0], edit[1], 1)
+		var be *BrokenError
+		if _, err := Verify(strings.NewReader(b)); !errors.As(err, &be) || be.Line != 1 {
+			t.Errorf("%s: err %v, want line 1 broken", name, err)
+		}
+	}
+	// A null or empty section is not the canonical form of any entry.
+	for _, sub := range []string{`"discovery":null,`, `"discovery":{},`} {
+		e := sample(0)
+		e.Prev = Genesis
+		line, err := seal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		odd := strings.Replace(string(line), `"vendor":`, sub+`"vendor":`, 1)
+		if _, err := parseLine([]byte(strings.TrimSuffix(odd, "\n"))); err == nil {
+			t.Errorf("%s accepted", sub)
+		}
+	}
+}

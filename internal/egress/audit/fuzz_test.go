@@ -22,6 +22,7 @@ func FuzzVerify(f *testing.F) {
 	for i := range 3 {
 		w.Append(sample(i))
 	}
+	w.Append(discoveredSample())
 	w.Close()
 	good, _ := os.ReadFile(path)
 	f.Add(good)
