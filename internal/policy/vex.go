@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/pavesec/pave/internal/jsonfile"
 )
 
 // VEXFormat names a VEX document format.
@@ -131,14 +131,9 @@ type VEXProduct struct {
 
 // ReadVEX reads a VEX document of at most MaxVEXSize bytes.
 func ReadVEX(name string) (*VEXDocument, error) {
-	f, err := os.Open(name)
+	data, err := jsonfile.Read(name, MaxVEXSize)
 	if err != nil {
 		return nil, fmt.Errorf("vex: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxVEXSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("vex: read %s: %w", name, err)
 	}
 	return ParseVEX(data, name)
 }

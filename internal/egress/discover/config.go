@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
+
+	"github.com/pavesec/pave/internal/jsonfile"
 )
 
 // Policy is the operator's configuration of discovery mode, read from a
@@ -43,17 +43,9 @@ const maxConfig = 1 << 20
 // LoadPolicy reads a policy file. Unknown fields are errors, so a typo
 // does not silently turn a setting off.
 func LoadPolicy(path string) (*Policy, error) {
-	f, err := os.Open(path)
+	b, err := jsonfile.Read(path, maxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("discover: config: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxConfig+1))
-	if err != nil {
-		return nil, fmt.Errorf("discover: config: %w", err)
-	}
-	if len(b) > maxConfig {
-		return nil, fmt.Errorf("discover: config %s: over %d bytes", path, maxConfig)
 	}
 	return ParsePolicy(b)
 }

@@ -1,18 +1,17 @@
 package baseline
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pavesec/pave/internal/jsonfile"
 )
 
 // Schema is the version string of the baseline file format.
@@ -91,14 +90,9 @@ func Parse(name string, data []byte) (*Baseline, error) {
 	if len(data) > maxFileBytes {
 		return nil, fmt.Errorf("baseline: %s: larger than %d bytes", name, maxFileBytes)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var b Baseline
-	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("baseline: %s: %s", name, strings.Join(strings.Fields(err.Error()), " "))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("baseline: %s: data after the JSON document", name)
+	if err := jsonfile.Decode(data, &b); err != nil {
+		return nil, fmt.Errorf("baseline: %s: %w", name, err)
 	}
 	if err := b.Validate(); err != nil {
 		return nil, fmt.Errorf("baseline: %s: %w", name, err)
@@ -108,14 +102,9 @@ func Parse(name string, data []byte) (*Baseline, error) {
 
 // ReadFile reads and validates the baseline file at name.
 func ReadFile(name string) (*Baseline, error) {
-	f, err := os.Open(name)
+	data, err := jsonfile.Read(name, maxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("baseline: read %s: %w", name, err)
 	}
 	return Parse(name, data)
 }
@@ -206,19 +195,8 @@ func (b *Baseline) WriteFile(name string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return fmt.Errorf("baseline: write %s: %w", name, err)
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("baseline: write %s: %w", name, err)
-	}
-	if err := os.Rename(f.Name(), name); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("baseline: write %s: %w", name, err)
+	if err := jsonfile.WriteAtomic(name, data); err != nil {
+		return fmt.Errorf("baseline: %w", err)
 	}
 	return nil
 }

@@ -10,18 +10,16 @@
 package inuse
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pavesec/pave/internal/jsonfile"
 )
 
 // Schema is the version string of the evidence file format.
@@ -91,14 +89,9 @@ func Parse(name string, data []byte) (*Evidence, error) {
 	if len(data) > maxFileBytes {
 		return nil, fmt.Errorf("inuse: %s: larger than %d bytes", name, maxFileBytes)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var ev Evidence
-	if err := dec.Decode(&ev); err != nil {
-		return nil, fmt.Errorf("inuse: %s: %s", name, oneLine(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("inuse: %s: data after the JSON document", name)
+	if err := jsonfile.Decode(data, &ev); err != nil {
+		return nil, fmt.Errorf("inuse: %s: %w", name, err)
 	}
 	if err := ev.Validate(); err != nil {
 		return nil, fmt.Errorf("inuse: %s: %w", name, err)
@@ -108,14 +101,9 @@ func Parse(name string, data []byte) (*Evidence, error) {
 
 // ReadFile reads and validates the evidence file at name.
 func ReadFile(name string) (*Evidence, error) {
-	f, err := os.Open(name)
+	data, err := jsonfile.Read(name, maxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("inuse: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("inuse: read %s: %w", name, err)
 	}
 	return Parse(name, data)
 }
@@ -289,30 +277,10 @@ func (ev *Evidence) WriteFile(name string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(name, b)
-}
-
-func writeAtomic(name string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return fmt.Errorf("inuse: write %s: %w", name, err)
-	}
-	_, werr := f.Write(b)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("inuse: write %s: %w", name, err)
-	}
-	if err := os.Rename(f.Name(), name); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("inuse: write %s: %w", name, err)
+	if err := jsonfile.WriteAtomic(name, b); err != nil {
+		return fmt.Errorf("inuse: %w", err)
 	}
 	return nil
-}
-
-// oneLine keeps a decoder error on one line.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // clip shortens a value quoted in an error message.
