@@ -148,6 +148,13 @@ func New(cfg *Config, o Options) (*Gateway, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = time.Duration(cfg.Limits.UpstreamTimeout)
 		t.MaxIdleConnsPerHost = 64
+		// Buffers that hold a whole typical prompt: with the default 4 KB
+		// write buffer a 16 KB body took two writes and, past the first
+		// 4 KB, a copy through a fresh buffer of the body's size in
+		// net.TCPConn.ReadFrom on every request; the read buffer takes a
+		// reply in fewer reads. 96 KB per pooled connection.
+		t.WriteBufferSize = 64 << 10
+		t.ReadBufferSize = 32 << 10
 		tr = t
 	}
 	g.proxy = &httputil.ReverseProxy{
@@ -161,6 +168,9 @@ func New(cfg *Config, o Options) (*Gateway, error) {
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.upstreamError,
 		ErrorLog:       slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+		// without a pool ReverseProxy allocates a 32 KB copy buffer for
+		// every reply
+		BufferPool: newBufferPool(32 << 10),
 	}
 	return g, nil
 }

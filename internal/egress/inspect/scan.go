@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -404,28 +405,31 @@ func (d *Doc) encodeBody() ([]byte, error) {
 // checked, as encoding/json does: a lone or mismatched surrogate becomes
 // U+FFFD.
 func unescape(raw []byte) string {
-	buf := make([]byte, 0, len(raw))
+	// a strings.Builder hands its bytes over as the string: one copy of
+	// the text, not two (a []byte, then string(buf))
+	var buf strings.Builder
+	buf.Grow(len(raw))
 	for i := 0; i < len(raw); {
 		j := bytes.IndexByte(raw[i:], '\\')
 		if j < 0 {
-			buf = append(buf, raw[i:]...)
+			buf.Write(raw[i:])
 			break
 		}
-		buf = append(buf, raw[i:i+j]...)
+		buf.Write(raw[i : i+j])
 		i += j
 		c := raw[i+1]
 		i += 2
 		switch c {
 		case 'n':
-			buf = append(buf, '\n')
+			buf.WriteByte('\n')
 		case 't':
-			buf = append(buf, '\t')
+			buf.WriteByte('\t')
 		case 'r':
-			buf = append(buf, '\r')
+			buf.WriteByte('\r')
 		case 'b':
-			buf = append(buf, '\b')
+			buf.WriteByte('\b')
 		case 'f':
-			buf = append(buf, '\f')
+			buf.WriteByte('\f')
 		case 'u':
 			r := hex4(raw[i:])
 			i += 4
@@ -441,12 +445,12 @@ func unescape(raw []byte) string {
 					r = utf8.RuneError
 				}
 			}
-			buf = utf8.AppendRune(buf, r)
+			buf.WriteRune(r)
 		default: // '"', '\\', '/'
-			buf = append(buf, c)
+			buf.WriteByte(c)
 		}
 	}
-	return string(buf)
+	return buf.String()
 }
 
 func hex4(b []byte) rune {
