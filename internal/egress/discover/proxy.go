@@ -552,12 +552,12 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	}
 	ep := p.match(r.URL.Hostname())
 	if ep == nil {
-		cw := &countingWriter{ResponseWriter: w}
-		cb := &countingBody{ReadCloser: r.Body}
+		cw := &CountingWriter{ResponseWriter: w}
+		cb := &CountingBody{ReadCloser: r.Body}
 		r.Body = cb
 		p.plain.ServeHTTP(cw, r)
 		p.other.Add(1)
-		p.otherB.Add(cw.n + cb.n)
+		p.otherB.Add(cw.N + cb.N)
 		return
 	}
 	rec := p.newRecord(r, host, ep)
@@ -568,60 +568,17 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	early() // before the response lets the client close
-	cw := &countingWriter{ResponseWriter: w}
-	cb := &countingBody{ReadCloser: r.Body}
+	cw := &CountingWriter{ResponseWriter: w}
+	cb := &CountingBody{ReadCloser: r.Body}
 	r.Body = cb
 	p.plain.ServeHTTP(cw, r)
 	flush(w)
-	rec.Status = cw.status
+	rec.Status = cw.Status
 	if rec.Status == 0 {
 		rec.Status = http.StatusOK
 	}
 	p.ai.Add(1)
 	rec.Client = who()
-	rec.BytesUp, rec.BytesDown, rec.Duration = cb.n, cw.n, time.Since(rec.Time)
+	rec.BytesUp, rec.BytesDown, rec.Duration = cb.N, cw.N, time.Since(rec.Time)
 	p.record(rec)
-}
-
-type countingWriter struct {
-	http.ResponseWriter
-	status int
-	n      int64
-}
-
-func (c *countingWriter) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	n, err := c.ResponseWriter.Write(b)
-	c.n += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
-
-// Flush keeps streamed responses (server-sent events) unbuffered.
-func (c *countingWriter) Flush() {
-	if f, ok := c.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-type countingBody struct {
-	io.ReadCloser
-	n int64
-}
-
-func (c *countingBody) Read(b []byte) (int, error) {
-	n, err := c.ReadCloser.Read(b)
-	c.n += int64(n)
-	return n, err
 }

@@ -249,15 +249,15 @@ func (i *Interceptor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.Findings = findings(i.cfg.Secrets.Scan(body))
 	}
 	e.Model = model(body)
-	cb := &countingBody{ReadCloser: r.Body, n: int64(len(body))}
+	cb := &discover.CountingBody{ReadCloser: r.Body, N: int64(len(body))}
 	r.Body = readCloser{io.MultiReader(bytes.NewReader(body), cb), cb}
 	var upErr string
 	r = r.WithContext(context.WithValue(r.Context(), errKey{}, &upErr))
-	cw := &countingWriter{ResponseWriter: w}
+	cw := &discover.CountingWriter{ResponseWriter: w}
 	i.rp.ServeHTTP(cw, r)
-	e.Status, e.Error = cw.status, upErr
+	e.Status, e.Error = cw.Status, upErr
 	e.Stream = strings.HasPrefix(cw.Header().Get("Content-Type"), "text/event-stream")
-	e.RequestBytes, e.ResponseBytes = cb.n, cw.n
+	e.RequestBytes, e.ResponseBytes = cb.N, cw.N
 	e.LatencyUS = time.Since(start).Microseconds()
 	if i.cfg.Log != nil {
 		if err := i.cfg.Log.Append(e); err != nil {
@@ -309,47 +309,6 @@ func findings(ms []secret.Match) []audit.Finding {
 type readCloser struct {
 	io.Reader
 	io.Closer
-}
-
-type countingBody struct {
-	io.ReadCloser
-	n int64
-}
-
-func (c *countingBody) Read(b []byte) (int, error) {
-	n, err := c.ReadCloser.Read(b)
-	c.n += int64(n)
-	return n, err
-}
-
-type countingWriter struct {
-	http.ResponseWriter
-	status int
-	n      int64
-}
-
-func (c *countingWriter) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	n, err := c.ResponseWriter.Write(b)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
-
-func (c *countingWriter) Flush() {
-	if f, ok := c.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }
 
 // chanListener is a net.Listener fed with connections Intercept has
