@@ -169,8 +169,12 @@ func TestGatewayDiscoverEndToEnd(t *testing.T) {
 	}
 	e := readEntries(t, logPath)[0]
 	if e.Kind != audit.KindDiscovered || e.Vendor != "test-llm" || e.Host != srv.Listener.Addr().String() ||
-		!strings.HasPrefix(e.Identity.User, "process/curl[") || e.RequestBytes == 0 || e.ResponseBytes == 0 {
+		e.RequestBytes == 0 || e.ResponseBytes == 0 {
 		t.Errorf("entry %+v", e)
+	}
+	if d := e.Discovery; d == nil || d.Comm != "curl" || d.PID <= 0 || !strings.HasPrefix(d.Client, "process/curl[") ||
+		d.SNI != "" || d.Sanctioned || d.EndpointKind != "api" {
+		t.Errorf("discovery %+v", d)
 	}
 }
 

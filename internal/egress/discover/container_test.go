@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pavesec/pave/internal/egress/audit"
 )
 
 const runtimeImage = "pave-test/runtime:bookworm" // built by scripts/setup.sh
@@ -66,7 +69,8 @@ func TestContainerClient(t *testing.T) {
 	defer cancel()
 	defer exec.Command("docker", "rm", "-f", name).Run()
 	_, port, _ := net.SplitHostPort(h.addr)
-	cmd := exec.CommandContext(ctx, "docker", "run", "--rm", "--name", name, "-v", seeds+":/t:ro", runtimeImage,
+	cidFile := filepath.Join(t.TempDir(), "cid")
+	cmd := exec.CommandContext(ctx, "docker", "run", "--rm", "--name", name, "--cidfile", cidFile, "-v", seeds+":/t:ro", runtimeImage,
 		"sh", "-c", "timeout 10 nc -N -X connect -x "+gw+":"+port+" api.openai.com 443 < /t/curl-openai.bin | head -c 5 | od -An -tx1; sleep 2")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -81,8 +85,16 @@ func TestContainerClient(t *testing.T) {
 		t.Fatalf("%d entries: %+v", len(es), es)
 	}
 	e := es[0]
-	if e.Vendor != "openai" || e.Identity.User != "container/"+name || strings.HasPrefix(e.Identity.Source, "127.") || strings.HasPrefix(e.Identity.Source, gw+":") {
+	if e.Vendor != "openai" || strings.HasPrefix(e.Identity.Source, "127.") || strings.HasPrefix(e.Identity.Source, gw+":") {
 		t.Errorf("entry identity %+v vendor %q", e.Identity, e.Vendor)
+	}
+	// The container's id as Docker wrote it; the bridge client is in
+	// another network namespace, so no process is named.
+	cid := strings.TrimSpace(string(mustRead(t, cidFile)))
+	want := &audit.Discovery{SNI: "api.openai.com", ALPN: []string{"h2", "http/1.1"}, EndpointKind: "api",
+		Client: "container/" + name, ContainerID: cid, ContainerName: name, Image: runtimeImage}
+	if d := cmp.Diff(want, e.Discovery); d != "" || len(cid) != 64 {
+		t.Errorf("discovery (-want +got), container id %q:\n%s", cid, d)
 	}
 	if want := int64(len(mustRead(t, filepath.Join(seeds, "curl-openai.bin")))); e.RequestBytes != want {
 		t.Errorf("bytes up %d, want the hello's %d", e.RequestBytes, want)
@@ -126,7 +138,15 @@ func TestHostNetworkContainerClient(t *testing.T) {
 	if len(es) != 1 {
 		t.Fatalf("%d entries: %+v", len(es), es)
 	}
-	if want := "container/" + name + " process/nc"; !strings.HasPrefix(es[0].Identity.User, want) || es[0].Vendor != "openai" {
-		t.Errorf("identity %q vendor %q, want prefix %q", es[0].Identity.User, es[0].Vendor, want)
+	d := es[0].Discovery
+	if d == nil {
+		t.Fatalf("entry without discovery: %+v", es[0])
+	}
+	if want := "container/" + name + " process/nc["; !strings.HasPrefix(d.Client, want) || es[0].Vendor != "openai" {
+		t.Errorf("client %q vendor %q, want prefix %q", d.Client, es[0].Vendor, want)
+	}
+	if d.ContainerName != name || len(d.ContainerID) != 64 || d.Image != runtimeImage || d.Comm != "nc" || d.PID <= 0 ||
+		d.SNI != "api.openai.com" || d.Sanctioned || es[0].Identity.User != "" {
+		t.Errorf("discovery %+v identity %+v", d, es[0].Identity)
 	}
 }

@@ -23,11 +23,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/pavesec/pave/internal/egress/audit"
 )
 
@@ -232,8 +234,10 @@ func TestGoClientThroughConnect(t *testing.T) {
 		t.Errorf("client source %q", e.Identity.Source)
 	}
 	// The test binary itself is the client: /proc attribution finds it.
-	if want := "process/" + procComm(t) + "["; !strings.HasPrefix(e.Identity.User, want) {
-		t.Errorf("client identity %q, want prefix %q", e.Identity.User, want)
+	want := &audit.Discovery{SNI: "api.openai.com", EndpointKind: "api", // this client offers no ALPN
+		Client: "process/" + procComm(t) + "[" + strconv.Itoa(os.Getpid()) + "]", PID: os.Getpid(), Comm: procComm(t)}
+	if d := cmp.Diff(want, e.Discovery); d != "" || e.Identity.User != "" {
+		t.Errorf("discovery (-want +got), identity.user %q:\n%s", e.Identity.User, d)
 	}
 	// Bytes include the TLS handshake both ways and the request and response.
 	if e.RequestBytes < 500 || e.ResponseBytes < 500 || e.LatencyUS <= 0 {
@@ -300,9 +304,14 @@ func TestCurlThroughConnect(t *testing.T) {
 	if es[0].Host != "api.anthropic.com:443" {
 		es[0], es[1] = es[1], es[0]
 	}
-	if e := es[0]; e.Vendor != "anthropic" || e.Client.Tool != "claude-code" && e.Client.UserAgent == "" ||
-		!strings.HasPrefix(e.Identity.User, "process/curl[") {
+	if e := es[0]; e.Vendor != "anthropic" || e.Client.Tool != "claude-code" && e.Client.UserAgent == "" {
 		t.Errorf("first entry: vendor %q client %+v identity %+v", e.Vendor, e.Client, e.Identity)
+	}
+	for i, e := range es {
+		if d := e.Discovery; d == nil || d.Comm != "curl" || d.PID <= 0 || d.SNI != "api.anthropic.com" ||
+			!strings.HasPrefix(d.Client, "process/curl[") || d.Sanctioned || d.ContainerID != "" {
+			t.Errorf("entry %d discovery %+v", i+1, d)
+		}
 	}
 	e := es[1]
 	if e.Vendor != "anthropic" || e.Host != ai.Listener.Addr().String() {
@@ -342,13 +351,18 @@ func TestBlockUnsanctioned(t *testing.T) {
 	es := h.entries()
 	var got []string
 	for _, e := range es {
-		got = append(got, fmt.Sprintf("%s %s %d %s", e.Vendor, e.Action, e.Status, strings.Join(findingRules(e), ",")))
+		if e.Discovery == nil {
+			t.Fatalf("entry without discovery: %+v", e)
+		}
+		got = append(got, fmt.Sprintf("%s %s %d sanctioned=%t sni=%s %s", e.Vendor, e.Action, e.Status,
+			e.Discovery.Sanctioned, e.Discovery.SNI, strings.Join(findingRules(e), ",")))
 	}
+	// A CONNECT refused by name is answered before any ClientHello: no SNI.
 	want := []string{
-		"openai block 403 " + RuleUnsanctioned + "=api.openai.com",
-		"openai block 403 " + RuleUnsanctioned + "=api.openai.com",
-		"pave-gateway allow 200 ",
-		"openai block 200 " + RuleUnsanctioned + "=127.0.0.1," + RuleSNIMismatch + "=api.openai.com",
+		"openai block 403 sanctioned=false sni= " + RuleUnsanctioned + "=api.openai.com",
+		"openai block 403 sanctioned=false sni= " + RuleUnsanctioned + "=api.openai.com",
+		"pave-gateway allow 200 sanctioned=true sni=gateway.corp.example ",
+		"openai block 200 sanctioned=false sni=api.openai.com " + RuleUnsanctioned + "=127.0.0.1," + RuleSNIMismatch + "=api.openai.com",
 	}
 	// Tunnels are recorded as they close, refusals at once: compare sorted.
 	sort.Strings(got)
@@ -383,8 +397,9 @@ func TestPlainHTTPProxy(t *testing.T) {
 		t.Fatalf("%d entries: %+v", len(es), es)
 	}
 	e := es[0]
-	if !strings.HasPrefix(e.Identity.User, "process/curl[") {
-		t.Errorf("plain HTTP client identity %q", e.Identity.User)
+	if d := e.Discovery; d == nil || d.Comm != "curl" || d.PID <= 0 || !strings.HasPrefix(d.Client, "process/curl[") ||
+		d.SNI != "" || len(d.ALPN) != 0 || d.Sanctioned || d.EndpointKind != "api" {
+		t.Errorf("plain HTTP discovery %+v", d)
 	}
 	if e.Vendor != "corp-llm" || e.Method != "POST" || e.Endpoint != "/v1/completions" || e.Host != "llm.corp.example:80" ||
 		e.Status != 200 || e.RequestBytes != 6 || e.ResponseBytes != int64(len(out)) && e.ResponseBytes == 0 {

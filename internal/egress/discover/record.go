@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -48,17 +49,20 @@ const (
 )
 
 // Entry renders the record as an audit log entry (kind discovered-host).
-// The audit schema has no field for the SNI, the client's process or
-// sanctioning; the record carries them as follows: the client's container
-// or process label is Identity.User, an unsanctioned connection has a
-// RuleUnsanctioned finding naming the host, and a ClientHello naming a
-// different host than the CONNECT request has a RuleSNIMismatch finding
-// naming the SNI.
+// The discovery facts go to the entry's Discovery section: the SNI and
+// ALPN of the ClientHello, the catalogue kind, whether the vendor is
+// sanctioned, and the client's container and process with their label.
+// Bytes, duration, refusal and decryption use the entry's common fields
+// (RequestBytes, ResponseBytes, LatencyUS, Action, Inspection). Two facts
+// are also findings, so that they show among a log's findings: an
+// unsanctioned connection has a RuleUnsanctioned finding naming the host,
+// and a ClientHello naming a different host than the CONNECT request has
+// a RuleSNIMismatch finding naming the SNI.
 func (r *Record) Entry() *audit.Entry {
 	e := &audit.Entry{
 		Time:          r.Time,
 		Kind:          audit.KindDiscovered,
-		Identity:      audit.Identity{User: r.Client.Label(), Source: r.Client.Addr.String()},
+		Identity:      audit.Identity{Source: r.Client.Addr.String()},
 		Vendor:        r.Vendor,
 		Method:        r.Method,
 		Endpoint:      r.Path,
@@ -70,6 +74,11 @@ func (r *Record) Entry() *audit.Entry {
 		Status:        r.Status,
 		LatencyUS:     r.Duration.Microseconds(),
 		Error:         r.Err,
+		Discovery: &audit.Discovery{
+			SNI: r.SNI, ALPN: slices.Clone(r.ALPN), EndpointKind: r.Kind, Sanctioned: r.Sanctioned,
+			Client: r.Client.Label(), ContainerID: r.Client.ContainerID, ContainerName: r.Client.ContainerName,
+			Image: r.Client.Image, PID: r.Client.PID, Comm: r.Client.Comm,
+		},
 	}
 	if !r.Client.Addr.IsValid() {
 		e.Identity.Source = ""
