@@ -75,7 +75,10 @@ type ImageCheck interface {
 	Check(ctx context.Context, img *Image) ([]finding.Finding, error)
 }
 
-var idPattern = regexp.MustCompile(`^PAVE-[A-Z0-9]+-[0-9]{3}$`)
+// idPattern is a rule id: a family code, then a number (PAVE-DF-001) or,
+// for rules that are one of a named set, two or more words
+// (PAVE-RT-DRIFT-EXEC).
+var idPattern = regexp.MustCompile(`^PAVE-[A-Z0-9]+-(?:[0-9]{3}|[A-Z]+(?:-[A-Z]+)+)$`)
 
 // Validate checks a family's rule list: stable id format, unique ids,
 // title, severity, remediation, and the controls every rule must map to
@@ -85,7 +88,7 @@ func Validate(rules []finding.Rule) error {
 	for _, r := range rules {
 		switch {
 		case !idPattern.MatchString(r.ID):
-			return fmt.Errorf("rule %q: id must look like PAVE-XX-001", r.ID)
+			return fmt.Errorf("rule %q: id must look like PAVE-XX-001 or PAVE-XX-NAME-NAME", r.ID)
 		case seen[r.ID]:
 			return fmt.Errorf("rule %s: declared twice", r.ID)
 		case r.Title == "" || r.Remediation == "":

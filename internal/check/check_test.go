@@ -23,6 +23,9 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", []finding.Rule{good}, ""},
 		{"bad id", []finding.Rule{mod(func(r *finding.Rule) { r.ID = "DF-1" })}, "id must look like"},
+		{"named id", []finding.Rule{mod(func(r *finding.Rule) { r.ID = "PAVE-RT-DRIFT-EXEC" })}, ""},
+		{"one-word id", []finding.Rule{mod(func(r *finding.Rule) { r.ID = "PAVE-DF-ROOT" })}, "id must look like"},
+		{"short number", []finding.Rule{mod(func(r *finding.Rule) { r.ID = "PAVE-DF-01" })}, "id must look like"},
 		{"twice", []finding.Rule{good, good}, "declared twice"},
 		{"no title", []finding.Rule{mod(func(r *finding.Rule) { r.Title = "" })}, "title and a remediation"},
 		{"no severity", []finding.Rule{mod(func(r *finding.Rule) { r.Severity = finding.Unknown })}, "needs a severity"},
