@@ -5,20 +5,34 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	checkall "github.com/pavesec/pave/internal/check/all"
 )
 
-func runRules(_ context.Context, e *env, args []string) error {
+func runRules(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
 	format := fs.String("format", "table", "table, json or markdown")
-	family := fs.String("family", "", "only rules of `FAMILY` (dockerfile, image, kubernetes, github-actions, gitlab-ci, secret)")
+	family := fs.String("family", "", "only rules of `FAMILY` (dockerfile, image, kubernetes, github-actions, gitlab-ci, secret, runtime)")
 	if help, err := parseFlags(e, fs, "rules", "[--format table|json|markdown] [--family F] [ID ...]", args); help || err != nil {
 		return err
 	}
-	rules := checkall.Catalogue()
+	rules, err := checkall.Catalogue(ctx)
+	if err != nil {
+		return err
+	}
+	if *family != "" && !slices.ContainsFunc(rules, func(r checkall.Rule) bool { return r.Family == *family }) {
+		var fams []string
+		for _, r := range rules {
+			if !slices.Contains(fams, r.Family) {
+				fams = append(fams, r.Family)
+			}
+		}
+		slices.Sort(fams)
+		return usageErr("unknown family %q (want one of %s)", *family, strings.Join(fams, ", "))
+	}
 	want := map[string]bool{}
 	for _, id := range fs.Args() {
 		want[strings.ToUpper(id)] = true
@@ -48,7 +62,11 @@ func runRules(_ context.Context, e *env, args []string) error {
 			for _, c := range r.Controls {
 				cs = append(cs, c.Framework+" "+c.ID)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Family, r.Title, strings.Join(cs, "; "))
+			title := r.Title
+			if r.Enforce {
+				title += " [enforce]"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Family, title, strings.Join(cs, "; "))
 		}
 		return tw.Flush()
 	}

@@ -2,6 +2,7 @@ package all
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,23 +15,30 @@ import (
 type Rule struct {
 	finding.Rule
 	Family string `json:"family"`
+	// Enforce marks a runtime rule whose matching process
+	// `pave sensor --enforce` kills.
+	Enforce bool `json:"enforce,omitempty"`
 }
 
-// Catalogue returns every rule of every check, sorted by id.
-func Catalogue() []Rule {
-	var out []Rule
+// Catalogue returns every rule of every check and of the runtime sensor,
+// sorted by id. It fails only when the built-in runtime rules do not load.
+func Catalogue(ctx context.Context) ([]Rule, error) {
+	out, err := RuntimeRules(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range FileChecks(Options{}) {
 		for _, r := range c.Rules() {
-			out = append(out, Rule{r, c.Name()})
+			out = append(out, Rule{Rule: r, Family: c.Name()})
 		}
 	}
 	for _, c := range ImageChecks(Options{}) {
 		for _, r := range c.Rules() {
-			out = append(out, Rule{r, c.Name()})
+			out = append(out, Rule{Rule: r, Family: c.Name()})
 		}
 	}
 	slices.SortFunc(out, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
-	return out
+	return out, nil
 }
 
 // controls renders the rule's controls of one framework, "4.1, 4.2".
@@ -64,6 +72,10 @@ func Markdown(rules []Rule) string {
 	}
 	for _, fam := range families {
 		fmt.Fprintf(&b, "## %s\n\n", fam)
+		if intro := familyIntro(fam); intro != "" {
+			b.WriteString(intro + "\n\n")
+		}
+		enforce := slices.ContainsFunc(rules, func(r Rule) bool { return r.Family == fam && r.Enforce })
 		var used []struct{ key, title string }
 		for _, fw := range frameworks {
 			for _, r := range rules {
@@ -77,8 +89,14 @@ func Markdown(rules []Rule) string {
 		for _, fw := range used {
 			b.WriteString(" " + fw.title + " |")
 		}
+		if enforce {
+			b.WriteString(" enforce |")
+		}
 		b.WriteString("\n|---|---|---|")
 		for range used {
+			b.WriteString("---|")
+		}
+		if enforce {
 			b.WriteString("---|")
 		}
 		b.WriteString("\n")
@@ -90,6 +108,12 @@ func Markdown(rules []Rule) string {
 			for _, fw := range used {
 				b.WriteString(" " + controls(r.Rule, fw.key) + " |")
 			}
+			switch {
+			case r.Enforce:
+				b.WriteString(" yes |")
+			case enforce:
+				b.WriteString("  |")
+			}
 			b.WriteString("\n")
 		}
 		b.WriteString("\n")
@@ -98,9 +122,23 @@ func Markdown(rules []Rule) string {
 				continue
 			}
 			fmt.Fprintf(&b, "### %s: %s\n\n%s\n\n", r.ID, r.Title, strings.TrimSpace(r.Remediation))
+			if r.Enforce {
+				b.WriteString("Enforcing: `pave sensor --enforce` kills the matching process.\n\n")
+			}
 		}
 	}
 	return b.String()
+}
+
+// familyIntro says, under a family's heading, where its rules come from
+// when that is not a scan.
+func familyIntro(family string) string {
+	if family != Runtime {
+		return ""
+	}
+	return "Reported by `pave sensor` on running containers: the built-in rules of its Falco-format rule engine " +
+		"(docs/sensor-rules.md; rules files passed with `--rules` add their own) and the baseline drift rules " +
+		"(docs/sensor-baseline.md). A rule marked enforce is one whose matching process `pave sensor --enforce` kills."
 }
 
 func escape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
