@@ -9,8 +9,8 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/pavesec/pave/internal/report"
+	"github.com/pavesec/pave/internal/sensor/sensortest"
 )
 
 // paveBin is the binary TestMain builds.
@@ -68,41 +69,17 @@ type testEnv struct {
 	CA       string // registry certificate (self-signed)
 }
 
-// loadEnv reads the env file, or skips (fails under CI) when it is absent.
+// loadEnv reads the env file scripts/setup.sh wrote (sensortest.LoadEnv:
+// skipped with -short, and when the file is absent, failing under CI).
 func loadEnv(t *testing.T) testEnv {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test: skipped with -short")
-	}
-	file := os.Getenv("PAVE_TEST_ENV")
-	if file == "" {
-		file = "/var/tmp/pave-test/env"
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		msg := fmt.Sprintf("%s: %v: run scripts/setup.sh (as root) to install and start the Docker engine and registry the end-to-end tests use", file, err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	defer f.Close()
-	kv := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			kv[k] = v
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
+	kv := sensortest.LoadEnv(t)
 	e := testEnv{
 		Debs: kv["PAVE_TEST_DEBS"], Docker: kv["PAVE_TEST_DOCKER"], Registry: kv["PAVE_TEST_REGISTRY"],
 		User: kv["PAVE_TEST_REGISTRY_USER"], Password: kv["PAVE_TEST_REGISTRY_PASSWORD"], CA: kv["PAVE_TEST_REGISTRY_CA"],
 	}
 	if e.Debs == "" || e.Registry == "" || e.CA == "" {
-		t.Fatalf("%s is incomplete: rerun scripts/setup.sh", file)
+		t.Fatalf("%s is incomplete: rerun scripts/setup.sh", cmp.Or(os.Getenv("PAVE_TEST_ENV"), sensortest.DefaultEnvFile))
 	}
 	return e
 }
