@@ -23,21 +23,21 @@ import (
 // ErrTooLarge is wrapped by Read's error for a file over its bound.
 var ErrTooLarge = errors.New("larger than the limit")
 
-// Read reads the file at name, refusing one of more than max bytes with
-// an error wrapping ErrTooLarge. It never reads more than max+1 bytes, so
-// the bound holds for pipes and devices as for regular files.
-func Read(name string, max int64) ([]byte, error) {
+// Read reads the file at name, refusing one of more than limit bytes with
+// an error wrapping ErrTooLarge. It never reads more than limit+1 bytes,
+// so the bound holds for pipes and devices as for regular files.
+func Read(name string, limit int64) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s: %w of %d bytes", name, ErrTooLarge, max)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: %w of %d bytes", name, ErrTooLarge, limit)
 	}
 	return data, nil
 }

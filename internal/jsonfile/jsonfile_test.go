@@ -25,7 +25,7 @@ func TestRead(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		path    string
-		max     int64
+		limit   int64
 		wantLen int
 		wantErr string // substring; "" means success
 		tooBig  bool
@@ -39,7 +39,7 @@ func TestRead(t *testing.T) {
 		{"directory", dir, 10, 0, "read " + dir + ": ", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Read(tc.path, tc.max)
+			got, err := Read(tc.path, tc.limit)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("Read: %v", err)
@@ -63,7 +63,7 @@ func TestRead(t *testing.T) {
 }
 
 // TestReadPipe: the bound holds for a file whose size is unknown up
-// front; Read stops after max+1 bytes of an endless writer.
+// front; Read stops after limit+1 bytes of an endless writer.
 func TestReadPipe(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
