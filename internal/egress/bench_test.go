@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"syscall"
@@ -47,6 +49,22 @@ func BenchmarkInspectRequest(b *testing.B) {
 	}
 }
 
+// BenchmarkParseRequest is the JSON scan alone: the parts of an OpenAI
+// body whose prompt is source code (a line of text between escapes).
+func BenchmarkParseRequest(b *testing.B) {
+	for _, s := range sizes {
+		body := fakevendor.ChatRequest("gpt-4o", fakevendor.Prompt(s.n, ""), false)
+		b.Run(s.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := inspect.Parse(inspect.OpenAI, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // benchGateway starts a fake vendor and a gateway on loopback.
 func benchGateway(b *testing.B) (vendorURL, gatewayURL string) {
 	fv := fakevendor.New(fakevendor.Options{OpenAIKey: realOpenAI,
@@ -77,15 +95,35 @@ func benchGateway(b *testing.B) (vendorURL, gatewayURL string) {
 	return vs.URL, "http://" + ln.Addr().String()
 }
 
+// bareProxy starts a plain httputil.ReverseProxy to the vendor, with
+// the gateway's transport settings and nothing else: the floor any
+// reverse proxy in Go pays for the extra hop.
+func bareProxy(b *testing.B, vendorURL string) string {
+	u, err := url.Parse(vendorURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost, t.WriteBufferSize, t.ReadBufferSize = 64, 64<<10, 32<<10
+	p := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u) },
+		Transport: t, BufferPool: newBufferPool(32 << 10)}
+	s := httptest.NewServer(p)
+	b.Cleanup(s.Close)
+	return s.URL
+}
+
 // BenchmarkRelay sends the same chat completion to the fake vendor
-// directly and through the gateway, over loopback HTTP with keep-alive,
-// and reports p50 and p99 per request beside the mean.
+// directly, through a bare reverse proxy (bareProxy) and through the
+// gateway, over loopback HTTP with keep-alive, and reports p50 and p99
+// per request beside the mean. gateway minus proxy is what inspection,
+// policy and audit cost; proxy minus direct is the hop itself.
 func BenchmarkRelay(b *testing.B) {
 	vendorURL, gwURL := benchGateway(b)
+	proxyURL := bareProxy(b, vendorURL)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	for _, s := range sizes {
 		body := fakevendor.ChatRequest("gpt-4o", fakevendor.Prompt(s.n, ""), false)
-		for _, path := range []struct{ name, base, key string }{{"direct", vendorURL, realOpenAI}, {"gateway", gwURL, devKey}} {
+		for _, path := range []struct{ name, base, key string }{{"direct", vendorURL, realOpenAI}, {"proxy", proxyURL, realOpenAI}, {"gateway", gwURL, devKey}} {
 			b.Run(s.name+"/"+path.name, func(b *testing.B) {
 				var ds []time.Duration
 				c0 := cpuTime()

@@ -158,3 +158,48 @@ func TestSlug(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseResponse is a non-streamed OpenAI chat completion: its
+// text parts and its usage, what the gateway reads of every JSON reply.
+func BenchmarkParseResponse(b *testing.B) {
+	body := []byte(`{"id":"chatcmpl-fake0001","object":"chat.completion","created":1765152000,"model":"gpt-4o",` +
+		`"choices":[{"index":0,"message":{"role":"assistant","content":"Guard Get with a nil check or build the Cache before serving.","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],` +
+		`"usage":{"prompt_tokens":4096,"completion_tokens":14,"total_tokens":4110,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},` +
+		`"service_tier":"default","system_fingerprint":"fp_fake"}`)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, u, err := ParseResponse(body); err != nil || u.Total != 4110 {
+			b.Fatal(err, u)
+		}
+	}
+}
+
+// TestUsageObject: the usage reader ParseResponse uses keeps what
+// encoding/json would for every number Usage.merge reads.
+func TestUsageObject(t *testing.T) {
+	for _, in := range []string{
+		`{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}`,
+		`{"input_tokens":5,"output_tokens":7,"input_tokens_details":{"cached_tokens":99},"x":[1,2,{"total_tokens":1}]}`,
+		`{ "total_tokens" : 9 , "total_tokens" : 4 }`,
+		`{"total_tokens":9,"total_tokens":"many"}`,
+		`{"prompt_tokens":-1,"completion_tokens":1.5,"total_tokens":2e3}`,
+		`{"prompt\u005ftokens":8}`,
+		`{}`,
+		`null`,
+		`[1]`,
+	} {
+		want, wok := decodeObject([]byte(in))
+		got, gok := usageObject([]byte(in))
+		var wu, gu Usage
+		if wok {
+			wu.merge(want)
+		}
+		if gok {
+			gu.merge(got)
+		}
+		if wok != gok || wu != gu {
+			t.Errorf("%s: usageObject %+v %v, encoding/json %+v %v", in, gu, gok, wu, wok)
+		}
+	}
+}

@@ -59,10 +59,56 @@ func ParseResponse(body []byte) (*Doc, Usage, error) {
 	if err != nil {
 		return nil, u, err
 	}
-	if m, ok := decodeObject(d.usageRaw); ok {
+	if m, ok := usageObject(d.usageRaw); ok {
 		u.merge(m)
 	}
 	return d, u, nil
+}
+
+// usageObject reads the members of a usage object that Parse has already
+// checked, as decodeObject would but with only the numbers at its top
+// level kept (all merge reads): encoding/json's decoder cost as much as
+// the rest of a small reply's parse.
+func usageObject(b []byte) (map[string]any, bool) {
+	s := &jscan{b: b, doc: &Doc{}}
+	s.ws()
+	if s.i >= len(b) || b[s.i] != '{' {
+		return nil, false
+	}
+	s.i++
+	m := map[string]any{}
+	for {
+		s.ws()
+		if s.i >= len(b) {
+			return nil, false
+		}
+		switch b[s.i] {
+		case '}':
+			return m, true
+		case ',':
+			s.i++
+			continue
+		}
+		k, err := s.str()
+		if err != nil {
+			return nil, false
+		}
+		s.ws()
+		if s.i >= len(b) || b[s.i] != ':' {
+			return nil, false
+		}
+		s.i++
+		s.ws()
+		vs := s.i
+		if _, err := s.value("", 0); err != nil {
+			return nil, false
+		}
+		if c := b[vs]; c == '-' || c >= '0' && c <= '9' {
+			m[k.text] = json.Number(b[vs:s.i])
+		} else {
+			delete(m, k.text) // a later duplicate replaces an earlier one
+		}
+	}
 }
 
 // decodeObject decodes a JSON object with numbers kept as json.Number.

@@ -33,9 +33,8 @@ type strSpan struct {
 }
 
 type member struct {
-	key  string
-	path string
-	val  *strSpan // nil unless the value is a string
+	key string
+	val *strSpan // nil unless the value is a string
 }
 
 type jscan struct {
@@ -251,12 +250,12 @@ func (s *jscan) object(path string, depth int, top bool) error {
 			return s.errf("want ':'")
 		}
 		s.i++
-		p := k.text
-		if path != "" {
-			p = path + "." + k.text
-		}
 		s.ws()
 		vstart := s.i
+		p := "" // the member's path, built only for what holds text
+		if s.i < len(s.b) && (s.b[s.i] == '{' || s.b[s.i] == '[') {
+			p = join(path, k.text)
+		}
 		v, err := s.value(p, depth)
 		if err != nil {
 			return err
@@ -276,7 +275,7 @@ func (s *jscan) object(path string, depth int, top bool) error {
 			}
 		}
 		if v != nil {
-			ms = append(ms, member{key: k.text, path: p, val: v})
+			ms = append(ms, member{key: k.text, val: v})
 		}
 		s.ws()
 		if s.i >= len(s.b) {
@@ -318,9 +317,17 @@ func (s *jscan) object(path string, depth int, top bool) error {
 			s.doc.Skipped++
 			continue
 		}
-		s.addPart(m.path, *m.val)
+		s.addPart(join(path, m.key), *m.val)
 	}
 	return nil
+}
+
+// join is the path of member key of the object at path.
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
 
 func (s *jscan) array(path string, depth int) error {
@@ -331,7 +338,11 @@ func (s *jscan) array(path string, depth int) error {
 		return nil
 	}
 	for n := 0; ; n++ {
-		p := path + "[" + strconv.Itoa(n) + "]"
+		s.ws()
+		p := "" // built only for what holds text
+		if s.i < len(s.b) && (s.b[s.i] == '{' || s.b[s.i] == '[' || s.b[s.i] == '"') {
+			p = path + "[" + strconv.Itoa(n) + "]"
+		}
 		v, err := s.value(p, depth)
 		if err != nil {
 			return err
