@@ -30,6 +30,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pavesec/pave/internal/egress/audit"
@@ -51,6 +52,7 @@ type Gateway struct {
 	log       *slog.Logger
 	now       func() time.Time
 	draining  chan struct{}
+	scanBufs  sync.Pool // *[]byte: joined text for inspect.ScanBuffer
 }
 
 type vendor struct {

@@ -211,7 +211,7 @@ func (g *Gateway) inspect(ctx context.Context, f inspect.Format, body []byte) (*
 			ch <- result{err: err}
 			return
 		}
-		ch <- result{doc: doc, hits: inspect.Scan(doc.Parts, g.detectors)}
+		ch <- result{doc: doc, hits: g.scan(doc.Parts)}
 	}()
 	t := time.NewTimer(time.Duration(g.cfg.Limits.InspectTimeout))
 	defer t.Stop()
@@ -368,7 +368,7 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 		return nil
 	}
 	x.usage = usage
-	hits := inspect.Scan(doc.Parts, g.detectors)
+	hits := g.scan(doc.Parts)
 	x.respHits = partHits(hits)
 	if x.rw.Active() {
 		if len(x.rw.Detectors) > 0 && len(hits) > 0 {

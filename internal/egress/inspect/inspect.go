@@ -40,7 +40,8 @@ type Hit struct {
 }
 
 // Detector finds sensitive values in text. Implementations must be safe
-// for concurrent use.
+// for concurrent use, and must not keep text (or slices of it) after
+// Detect returns: callers reuse the buffer (ScanBuffer).
 type Detector interface {
 	Detect(text []byte) []Hit
 }
@@ -284,8 +285,16 @@ type PartHit struct {
 // Scan runs the detectors over every part and returns the hits, sorted by
 // part and offset, overlapping values resolved to the first detector's.
 func Scan(parts []*Part, ds []Detector) []PartHit {
+	hs, _ := ScanBuffer(nil, parts, ds)
+	return hs
+}
+
+// ScanBuffer is Scan joining the parts' text in buf, grown as needed; it
+// returns the buffer for the caller to reuse, which spares a copy of the
+// whole prompt's size per request.
+func ScanBuffer(buf []byte, parts []*Part, ds []Detector) ([]PartHit, []byte) {
 	if len(parts) == 0 || len(ds) == 0 {
-		return nil
+		return nil, buf
 	}
 	const sep = "\n\n"
 	starts := make([]int, len(parts))
@@ -294,7 +303,10 @@ func Scan(parts []*Part, ds []Detector) []PartHit {
 		starts[i] = n
 		n += len(p.Text) + len(sep)
 	}
-	buf := make([]byte, 0, n)
+	if cap(buf) < n {
+		buf = make([]byte, 0, n)
+	}
+	buf = buf[:0]
 	for _, p := range parts {
 		buf = append(buf, p.Text...)
 		buf = append(buf, sep...)
@@ -336,7 +348,7 @@ func Scan(parts []*Part, ds []Detector) []PartHit {
 		kept = append(kept, h)
 		last = len(kept) - 1
 	}
-	return kept
+	return kept, buf
 }
 
 // ScanText runs the detectors over one text.
