@@ -464,7 +464,10 @@ func readBody(r *http.Request, limit int64) (body []byte, over bool, err error) 
 	}
 	var buf bytes.Buffer
 	if r.ContentLength > 0 && r.ContentLength <= limit {
-		buf.Grow(int(r.ContentLength))
+		// bytes.Buffer.ReadFrom wants MinRead bytes free before each read,
+		// the last one (which finds EOF) included: without them a body
+		// that filled its size class was copied to a buffer twice as big
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
 	n, err := io.Copy(&buf, io.LimitReader(r.Body, limit+1))
 	if err != nil {
