@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
+
+	"github.com/pavesec/pave/internal/yamlfile"
 )
 
 // Config is the gateway's configuration file. See docs/gateway.md.
@@ -348,17 +349,17 @@ func (c *Config) check() error {
 
 // yamlValue parses one YAML document into maps, slices and scalars.
 // Aliases, tags and merge keys are refused (no "billion laughs"); keys
-// must be unique. A panic in the parser becomes an error.
+// must be unique. A syntax error names its line; a panic while reading the
+// tree becomes an error, as one inside the parser does.
 func yamlValue(b []byte) (v any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			v, err = nil, fmt.Errorf("invalid YAML: %v", r)
 		}
 	}()
-	f, err := parser.ParseBytes(b, 0)
+	f, err := yamlfile.Parse(b)
 	if err != nil {
-		msg, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
-		return nil, fmt.Errorf("invalid YAML: %s", msg)
+		return nil, err
 	}
 	if len(f.Docs) != 1 || f.Docs[0] == nil || f.Docs[0].Body == nil {
 		return nil, errors.New("want one YAML document")
@@ -370,10 +371,7 @@ func nodeValue(n ast.Node, depth int) (any, error) {
 	if depth > 32 {
 		return nil, errors.New("YAML nested too deeply")
 	}
-	line := 0
-	if t := n.GetToken(); t != nil && t.Position != nil {
-		line = t.Position.Line
-	}
+	line := yamlfile.Line(n)
 	switch x := n.(type) {
 	case *ast.AnchorNode:
 		return nodeValue(x.Value, depth+1)

@@ -46,7 +46,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{base + "limits: {inspect_timeout: soon}\n", "bad duration"},
 		{base + "tls: {cert: a.pem}\n", "both cert and key"},
 		{"a: &x 1\nb: *x\n", "aliases"},
-		{"a: 1\na: 2\n", "already defined"},
+		{"a: 1\na: 2\n", "line 2: invalid YAML: mapping key \"a\" already defined"},
+		{base + "policies: [{action: block}\nlimits: {}\n", "line 4: invalid YAML: "},
 		{"audit: {path: a}\nvendors: {openai: {base_url: 'https://x', format: soap}}\n", "format"},
 	}
 	for _, tt := range tests {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/pavesec/pave/internal/finding"
+	"github.com/pavesec/pave/internal/yamlfile"
 )
 
 // Limits on what pave reads.
@@ -240,7 +241,7 @@ func (p *configParser) top(body ast.Node) {
 		}
 	}
 	if !sawVersion {
-		p.errorf(lineOf(body), "version is required (version: %d)", ConfigVersion)
+		p.errorf(yamlfile.Line(body), "version is required (version: %d)", ConfigVersion)
 	}
 }
 
@@ -257,7 +258,7 @@ func (p *configParser) exceptions(e entry) {
 	}
 	for i, item := range items {
 		what := fmt.Sprintf("exceptions[%d]", i)
-		line := lineOf(item)
+		line := yamlfile.Line(item)
 		fields, err := mappingEntries(item, what)
 		if err != nil {
 			p.add(err)
@@ -321,7 +322,7 @@ func (p *configParser) vex(e entry) {
 			continue
 		}
 		if strings.TrimSpace(s) == "" {
-			p.errorf(lineOf(item), "vex[%d]: empty path", i)
+			p.errorf(yamlfile.Line(item), "vex[%d]: empty path", i)
 			continue
 		}
 		p.cfg.VEX = append(p.cfg.VEX, strings.TrimSpace(s))
@@ -355,7 +356,7 @@ func (p *configParser) registries(e entry) {
 			}
 			s = strings.TrimSpace(s)
 			if s == "" || strings.ContainsAny(s, " \t") || strings.Contains(s, "://") {
-				p.errorf(lineOf(item), "registries.allow[%d]: %q is not a registry host or repository prefix", i, s)
+				p.errorf(yamlfile.Line(item), "registries.allow[%d]: %q is not a registry host or repository prefix", i, s)
 				continue
 			}
 			p.cfg.Registries.Allow = append(p.cfg.Registries.Allow, s)

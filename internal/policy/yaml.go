@@ -6,40 +6,24 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
+
+	"github.com/pavesec/pave/internal/yamlfile"
 )
 
 // The configuration is read from the YAML syntax tree, node by node, so
 // that every value keeps its line, unknown and duplicate keys are caught,
 // and aliases are never expanded (no "billion laughs").
 
-// yamlError is implemented by the parser's errors (syntax, duplicate
-// keys...); its token gives the line.
-type yamlError interface {
-	GetToken() *token.Token
-	GetMessage() string
-}
-
 // parseYAMLDoc parses one YAML document and returns its body, nil for an
-// empty document. A panic inside the parser becomes an error.
-func parseYAMLDoc(data []byte) (body ast.Node, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			body, err = nil, fmt.Errorf("YAML parser failed: %v", r)
-		}
-	}()
-	f, err := parser.ParseBytes(data, 0)
+// empty document.
+func parseYAMLDoc(data []byte) (ast.Node, error) {
+	f, err := yamlfile.Parse(data)
 	if err != nil {
-		var ye yamlError
-		if errors.As(err, &ye) {
-			msg := ye.GetMessage()
-			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-				return nil, &lineError{line: tk.Position.Line, msg: "invalid YAML: " + msg}
-			}
-			return nil, errors.New("invalid YAML: " + msg)
+		var ye *yamlfile.Error
+		if errors.As(err, &ye) && ye.Line > 0 {
+			return nil, &lineError{line: ye.Line, msg: "invalid YAML: " + ye.Msg}
 		}
-		return nil, fmt.Errorf("invalid YAML: %s", firstLine(err.Error()))
+		return nil, err
 	}
 	var docs []ast.Node
 	for _, d := range f.Docs {
@@ -53,7 +37,7 @@ func parseYAMLDoc(data []byte) (body ast.Node, err error) {
 	case 1:
 		return docs[0], nil
 	}
-	return nil, &lineError{line: lineOf(docs[1]), msg: "more than one YAML document"}
+	return nil, &lineError{line: yamlfile.Line(docs[1]), msg: "more than one YAML document"}
 }
 
 // lineError is an error at a line of the file being read.
@@ -64,22 +48,6 @@ type lineError struct {
 
 func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
-}
-
-// lineOf returns the 1-based line of n, 0 when unknown.
-func lineOf(n ast.Node) int {
-	if n == nil {
-		return 0
-	}
-	if t := n.GetToken(); t != nil && t.Position != nil {
-		return t.Position.Line
-	}
-	return 0
-}
-
 // unwrap strips anchors (harmless: an anchor is only a name) and reports
 // aliases, tags and merge keys, which a configuration file has no use for.
 func unwrap(n ast.Node) (ast.Node, error) {
@@ -88,11 +56,11 @@ func unwrap(n ast.Node) (ast.Node, error) {
 		case *ast.AnchorNode:
 			n = v.Value
 		case *ast.AliasNode:
-			return nil, &lineError{line: lineOf(v), msg: "YAML aliases (*name) are not supported"}
+			return nil, &lineError{line: yamlfile.Line(v), msg: "YAML aliases (*name) are not supported"}
 		case *ast.TagNode:
-			return nil, &lineError{line: lineOf(v), msg: fmt.Sprintf("YAML tags (%s) are not supported", v.Start.Value)}
+			return nil, &lineError{line: yamlfile.Line(v), msg: fmt.Sprintf("YAML tags (%s) are not supported", v.Start.Value)}
 		case *ast.MergeKeyNode:
-			return nil, &lineError{line: lineOf(v), msg: "YAML merge keys (<<) are not supported"}
+			return nil, &lineError{line: yamlfile.Line(v), msg: "YAML merge keys (<<) are not supported"}
 		default:
 			return n, nil
 		}
@@ -121,7 +89,7 @@ func mappingEntries(n ast.Node, what string) ([]entry, error) {
 	case *ast.MappingValueNode:
 		values = []*ast.MappingValueNode{v}
 	default:
-		return nil, &lineError{line: lineOf(n), msg: fmt.Sprintf("%s must be a mapping, not %s", what, kindOf(n))}
+		return nil, &lineError{line: yamlfile.Line(n), msg: fmt.Sprintf("%s must be a mapping, not %s", what, kindOf(n))}
 	}
 	out := make([]entry, 0, len(values))
 	seen := make(map[string]int, len(values))
@@ -139,9 +107,9 @@ func mappingEntries(n ast.Node, what string) ([]entry, error) {
 		}
 		key, ok := scalarText(k)
 		if !ok {
-			return nil, &lineError{line: lineOf(mv), msg: fmt.Sprintf("%s: keys must be plain strings", what)}
+			return nil, &lineError{line: yamlfile.Line(mv), msg: fmt.Sprintf("%s: keys must be plain strings", what)}
 		}
-		line := lineOf(k)
+		line := yamlfile.Line(k)
 		if prev, dup := seen[key]; dup {
 			return nil, &lineError{line: line, msg: fmt.Sprintf("%s: key %q repeats the one on line %d", what, key, prev)}
 		}
@@ -203,7 +171,7 @@ func stringValue(n ast.Node, key string) (string, error) {
 		s, _ := scalarText(n)
 		return s, nil
 	}
-	return "", &lineError{line: lineOf(n), msg: fmt.Sprintf("%s must be a string, not %s", key, kindOf(n))}
+	return "", &lineError{line: yamlfile.Line(n), msg: fmt.Sprintf("%s must be a string, not %s", key, kindOf(n))}
 }
 
 // boolValue reads true or false.
@@ -215,7 +183,7 @@ func boolValue(n ast.Node, key string) (bool, error) {
 	if b, ok := n.(*ast.BoolNode); ok {
 		return b.Value, nil
 	}
-	return false, &lineError{line: lineOf(n), msg: fmt.Sprintf("%s must be true or false, not %s", key, kindOf(n))}
+	return false, &lineError{line: yamlfile.Line(n), msg: fmt.Sprintf("%s must be true or false, not %s", key, kindOf(n))}
 }
 
 // intValue reads an integer.
@@ -234,7 +202,7 @@ func intValue(n ast.Node, key string) (int, error) {
 			}
 		}
 	}
-	return 0, &lineError{line: lineOf(n), msg: fmt.Sprintf("%s must be an integer, not %s", key, kindOf(n))}
+	return 0, &lineError{line: yamlfile.Line(n), msg: fmt.Sprintf("%s must be an integer, not %s", key, kindOf(n))}
 }
 
 // sequenceValues returns the items of a list.
@@ -245,7 +213,7 @@ func sequenceValues(n ast.Node, key string) ([]ast.Node, error) {
 	}
 	s, ok := n.(*ast.SequenceNode)
 	if !ok {
-		return nil, &lineError{line: lineOf(n), msg: fmt.Sprintf("%s must be a list, not %s", key, kindOf(n))}
+		return nil, &lineError{line: yamlfile.Line(n), msg: fmt.Sprintf("%s must be a list, not %s", key, kindOf(n))}
 	}
 	return s.Values, nil
 }

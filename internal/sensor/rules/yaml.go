@@ -3,11 +3,10 @@ package rules
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
+
+	"github.com/pavesec/pave/internal/yamlfile"
 )
 
 // A rules file is read from the YAML syntax tree so that every value keeps
@@ -42,33 +41,20 @@ func (v *yval) get(key string) *yval {
 	return nil
 }
 
-type yamlError interface {
-	GetToken() *token.Token
-	GetMessage() string
-}
-
 // maxYAMLNodes bounds the values one file may hold.
 const maxYAMLNodes = 1 << 20
 
-// parseYAML parses every document of a rules file. A panic inside the
-// parser becomes an error.
+// parseYAML parses every document of a rules file. A panic while reading
+// the tree becomes an error, as one inside the parser does.
 func parseYAML(data []byte) (docs []*yval, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			docs, err = nil, fmt.Errorf("YAML parser failed: %v", r)
 		}
 	}()
-	f, err := parser.ParseBytes(data, 0)
+	f, err := yamlfile.Parse(data)
 	if err != nil {
-		var ye yamlError
-		if errors.As(err, &ye) {
-			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-				return nil, fmt.Errorf("line %d: invalid YAML: %s", tk.Position.Line, ye.GetMessage())
-			}
-			return nil, errors.New("invalid YAML: " + ye.GetMessage())
-		}
-		first, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
-		return nil, errors.New("invalid YAML: " + first)
+		return nil, err
 	}
 	budget := maxYAMLNodes
 	for _, d := range f.Docs {
@@ -84,25 +70,15 @@ func parseYAML(data []byte) (docs []*yval, err error) {
 	return docs, nil
 }
 
-func lineOf(n ast.Node) int {
-	if n == nil {
-		return 0
-	}
-	if t := n.GetToken(); t != nil && t.Position != nil {
-		return t.Position.Line
-	}
-	return 0
-}
-
 func convert(n ast.Node, budget *int, depth int) (*yval, error) {
 	*budget--
 	if *budget < 0 {
 		return nil, errors.New("too many YAML values")
 	}
 	if depth > 64 {
-		return nil, fmt.Errorf("line %d: YAML nested too deep", lineOf(n))
+		return nil, fmt.Errorf("line %d: YAML nested too deep", yamlfile.Line(n))
 	}
-	line := lineOf(n)
+	line := yamlfile.Line(n)
 	switch v := n.(type) {
 	case nil, *ast.NullNode:
 		return &yval{line: line}, nil
@@ -157,17 +133,17 @@ func convertMap(line int, mvs []*ast.MappingValueNode, budget *int, depth int) (
 			return nil, err
 		}
 		if kv.kind != yScalar {
-			return nil, fmt.Errorf("line %d: a mapping key must be a plain value", lineOf(mv))
+			return nil, fmt.Errorf("line %d: a mapping key must be a plain value", yamlfile.Line(mv))
 		}
 		if out.get(kv.s) != nil {
-			return nil, fmt.Errorf("line %d: duplicate key %q", lineOf(mv), kv.s)
+			return nil, fmt.Errorf("line %d: duplicate key %q", yamlfile.Line(mv), kv.s)
 		}
 		val, err := convert(mv.Value, budget, depth+1)
 		if err != nil {
 			return nil, err
 		}
 		if val.line == 0 {
-			val.line = lineOf(mv)
+			val.line = yamlfile.Line(mv)
 		}
 		out.keys = append(out.keys, kv.s)
 		out.vals = append(out.vals, val)
