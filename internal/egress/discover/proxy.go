@@ -310,15 +310,14 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		p.intercept(ctx, conn, brw.Reader, rec, early(), who)
 		return
 	}
+	var attribute func() (early, all func() Client)
 	if who == nil {
 		// Not an AI host by name; the ClientHello may still name one.
-		who = func() Client {
-			early, all := p.resolveAsync(context.WithoutCancel(ctx), r)
-			early()
-			return all()
+		attribute = func() (early, all func() Client) {
+			return p.resolveAsync(context.WithoutCancel(ctx), r)
 		}
 	}
-	p.relay(ctx, conn, brw.Reader, upstream, rec, ep, who)
+	p.relay(ctx, conn, brw.Reader, upstream, rec, ep, who, attribute)
 }
 
 // refuse answers 403 to an unsanctioned AI request and records it.
@@ -365,7 +364,9 @@ func (p *Proxy) track(c net.Conn, add bool) {
 // relay copies a tunnel both ways. The client's first bytes are read as a
 // ClientHello (without delaying the upstream-to-client direction, so
 // protocols where the server speaks first work), then replayed upstream.
-func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upstream net.Conn, rec *Record, ep *Endpoint, who func() Client) {
+// who waits for the attribution of a client already known to talk to AI;
+// attribute starts one for a tunnel that only its ClientHello names.
+func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upstream net.Conn, rec *Record, ep *Endpoint, who func() Client, attribute func() (early, all func() Client)) {
 	defer upstream.Close()
 	p.track(upstream, true)
 	defer p.track(upstream, false)
@@ -391,9 +392,12 @@ func (p *Proxy) relay(ctx context.Context, conn net.Conn, cr *bufio.Reader, upst
 			// The ClientHello names an AI host the CONNECT line did not
 			// (CONNECT by address, or domain fronting): the SNI decides.
 			if ep == nil {
-				ch, resolve := make(chan Client, 1), who
-				go func() { ch <- resolve() }() // starts while the client is connected
-				who = func() Client { return <-ch }
+				// The /proc lookup must see the client's socket: finish it
+				// before the hello goes upstream, while the client waits
+				// for the server's answer and so cannot have closed.
+				early, all := attribute()
+				early()
+				who = all
 			}
 			ep = sep
 			rec.Vendor, rec.Kind, rec.Sanctioned = sep.Vendor, sep.Kind, p.policy.Sanctioned(sep.Vendor)
