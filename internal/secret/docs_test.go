@@ -1,11 +1,11 @@
 package secret
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/pavesec/pave/internal/mdtest"
 )
 
 const (
@@ -32,23 +32,5 @@ func ruleTable() string {
 
 // TestDocs keeps the rule table in docs/secrets.md in step with the rules.
 func TestDocs(t *testing.T) {
-	doc, err := os.ReadFile(docsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.Index(doc, []byte(docsBegin))
-	j := bytes.Index(doc, []byte(docsEnd))
-	if i < 0 || j < i {
-		t.Fatalf("%s: no generated rules section", docsPath)
-	}
-	want := string(doc[:i]) + docsBegin + ruleTable() + string(doc[j:])
-	if *update {
-		if err := os.WriteFile(docsPath, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if string(doc) != want {
-		t.Errorf("%s: rule table is stale; rerun with -update", docsPath)
-	}
+	mdtest.Check(t, docsPath, *update, mdtest.Section{Begin: docsBegin, End: docsEnd, Body: ruleTable()})
 }

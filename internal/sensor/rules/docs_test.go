@@ -1,12 +1,12 @@
 package rules
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/pavesec/pave/internal/mdtest"
 )
 
 const docsPath = "../../../docs/sensor-rules.md"
@@ -75,29 +75,12 @@ func fieldTable() string {
 
 // TestDocs keeps the generated parts of docs/sensor-rules.md current.
 func TestDocs(t *testing.T) {
-	doc, err := os.ReadFile(docsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := doc
+	var sections []mdtest.Section
 	for _, s := range []struct {
 		name, body string
 	}{{"BUILTIN", builtinTable(t)}, {"FIELDS", fieldTable()}} {
 		begin, end := section(s.name)
-		i := bytes.Index(out, []byte(begin))
-		j := bytes.Index(out, []byte(end))
-		if i < 0 || j < i {
-			t.Fatalf("%s: no generated %s section", docsPath, s.name)
-		}
-		out = append(append(append([]byte{}, out[:i+len(begin)]...), s.body...), out[j:]...)
+		sections = append(sections, mdtest.Section{Begin: begin, End: end, Body: s.body})
 	}
-	if *update {
-		if err := os.WriteFile(docsPath, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if !bytes.Equal(doc, out) {
-		t.Errorf("%s is stale; run go test ./internal/sensor/rules -run TestDocs -update", docsPath)
-	}
+	mdtest.Check(t, docsPath, *update, sections...)
 }
