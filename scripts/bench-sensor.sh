@@ -8,6 +8,7 @@
 #
 #   sudo scripts/bench-sensor.sh              # WORK=/var/tmp/bench-sensor
 #   OPENS=1000000 EXECS=3000 REPS=5 RATE=50000 SECONDS_50K=10 scripts/bench-sensor.sh
+#   SENSOR_FLAGS=-language-reads scripts/bench-sensor.sh   # flags for sensordrain
 #
 # Needs root, clang and bpftrace. Workloads are small C programs compiled
 # into $WORK; each prints its own CPU time from getrusage. Each figure is
@@ -22,6 +23,7 @@ EXECS=${EXECS:-3000}
 REPS=${REPS:-5}
 RATE=${RATE:-50000}
 SECONDS_50K=${SECONDS_50K:-10}
+SENSOR_FLAGS=${SENSOR_FLAGS:-}
 mkdir -p "$WORK"
 [[ $(id -u) == 0 ]] || { echo "bench-sensor: needs root" >&2; exit 2; }
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
@@ -126,7 +128,7 @@ tracer_start() {
 		sleep 0.5
 		;;
 	pave)
-		"$WORK/sensordrain" -ready "$WORK/ready" >"$WORK/tracer.out" &
+		"$WORK/sensordrain" $SENSOR_FLAGS -ready "$WORK/ready" >"$WORK/tracer.out" &
 		tpid=$!
 		until [[ -e $WORK/ready ]]; do sleep 0.1; done
 		;;
@@ -166,7 +168,7 @@ measure() {
 	done
 }
 
-echo "kernel $(uname -r), $(nproc) CPUs, bpftrace $(bpftrace --version 2>/dev/null | awk '{print $2}'), REPS=$REPS"
+echo "kernel $(uname -r), $(nproc) CPUs, bpftrace $(bpftrace --version 2>/dev/null | awk '{print $2}'), REPS=$REPS, sensordrain flags: ${SENSOR_FLAGS:-none}"
 measure "open/close x$OPENS (read)" "tracepoint:syscalls:sys_enter_openat" "$WORK/openloop" "$OPENS"
 measure "open/close x$OPENS (write)" "tracepoint:syscalls:sys_enter_openat" "$WORK/openloop" "$OPENS" "$WORK/wfile"
 measure "exec x$EXECS" "tracepoint:sched:sched_process_exec" "$WORK/execloop" "$EXECS"
@@ -192,7 +194,7 @@ tracer_start bpftrace "tracepoint:sched:sched_process_exec"
 echo "  bpftrace, exec loop: $("$WORK/sensordrain" -programs sched_process_e)"
 tracer_stop
 rm -f "$WORK/ready"
-"$WORK/sensordrain" -profile -ready "$WORK/ready" >"$WORK/tracer.out" &
+"$WORK/sensordrain" $SENSOR_FLAGS -profile -ready "$WORK/ready" >"$WORK/tracer.out" &
 tpid=$!
 until [[ -e $WORK/ready ]]; do sleep 0.1; done
 "$WORK/openloop" "$OPENS" >/dev/null

@@ -161,7 +161,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	s, err := sensor.Open(ctx, sensor.Config{ContainersOnly: af.containersOnly})
+	s, err := sensor.Open(ctx, sensor.Config{ContainersOnly: af.containersOnly, LanguageReads: af.evidence != ""})
 	if err != nil {
 		if errors.Is(err, sensor.ErrNotSupported) {
 			return &exitError{code: ExitInput, err: fmt.Errorf("%w (pave sensor --check says more)", err)}

@@ -76,6 +76,13 @@ type Config struct {
 	// this name, or under a directory with this name (at most three
 	// levels up), is reported wherever it lives.
 	TrackedNames []string
+	// LanguageReads also reports read-only opens of language package
+	// files, decided in the kernel by the file name's suffix (.py .pyc
+	// .js .mjs .cjs .rb .jar .php .class), once per (cgroup, inode,
+	// device) while the kernel remembers it; repeats count in
+	// Stats.Filtered. It lets the in-use recorder see interpreted code
+	// run (pave sensor turns it on with --evidence).
+	LanguageReads bool
 	// Mechanism forces the exec/exit attach mechanism: "" picks the best
 	// that loads (tp_btf, else raw_tp); "tp_btf" or "raw_tp".
 	Mechanism string
@@ -161,7 +168,7 @@ func Open(ctx context.Context, cfg Config) (*Sensor, error) {
 	var mech string
 	var loadErrs []error
 	for _, m := range mechs {
-		coll, err = load(uint32(size), hostNS, cfg.ContainersOnly, lens, m)
+		coll, err = load(uint32(size), hostNS, cfg, lens, m)
 		if err == nil {
 			mech = m
 			break
@@ -194,18 +201,15 @@ func Open(ctx context.Context, cfg Config) (*Sensor, error) {
 }
 
 // load loads the collection with the exec/exit programs of one mechanism.
-func load(size, hostNS uint32, containersOnly bool, lens uint64, mech string) (*ebpf.Collection, error) {
+func load(size, hostNS uint32, cfg Config, lens uint64, mech string) (*ebpf.Collection, error) {
 	spec, err := bpf.LoadSensor()
 	if err != nil {
 		return nil, err
 	}
 	spec.Maps["events"].MaxEntries = size
-	co := uint8(0)
-	if containersOnly {
-		co = 1
-	}
 	vars := map[string]any{
-		"cfg_host_mntns": hostNS, "cfg_containers_only": co, "cfg_name_lens": lens,
+		"cfg_host_mntns": hostNS, "cfg_containers_only": b2u(cfg.ContainersOnly),
+		"cfg_lang_reads": b2u(cfg.LanguageReads), "cfg_name_lens": lens,
 		"cfg_wakeup_bytes": uint64(size / wakeupFraction),
 	}
 	for name, v := range vars {
@@ -231,6 +235,13 @@ func load(size, hostNS uint32, containersOnly bool, lens uint64, mech string) (*
 		return nil, err
 	}
 	return coll, nil
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func lastLines(log []string, n int) string {

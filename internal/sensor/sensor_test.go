@@ -630,3 +630,70 @@ func TestOpenConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguageReads: with LanguageReads, a read-only open of a file whose
+// name has a language package suffix is reported once per cgroup and
+// inode; other names, and every name without LanguageReads, are not.
+func TestLanguageReads(t *testing.T) {
+	dir := t.TempDir()
+	lang := []string{"a.py", "six.pyc", "a.js", "index.mjs", "index.cjs", "rack_application.rb",
+		"commons-cli-1.5.0.jar", "x.php", "Main.class", "a_rather_long_module_name.py", ".py"}
+	other := []string{"py", "js", "a.pyx", "package.json", "a.jsx", "a.txt", "class", "a.phpx", "ajar", "a.pyc.bak"}
+	for _, n := range append(append([]string{}, lang...), other...) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readAll := func() {
+		for range 2 {
+			for _, n := range append(append([]string{}, lang...), other...) {
+				if _, err := os.ReadFile(filepath.Join(dir, n)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	inDir := func(ev *event.Event) bool {
+		return ev.Type == event.Open && ev.File != nil && filepath.Dir(ev.File.Path) == dir
+	}
+
+	t.Run("off", func(t *testing.T) {
+		s := openSensor(t, Config{})
+		readAll()
+		if got := collectUntil(t, s, inDir, marker(t)); len(got) != 1 {
+			t.Errorf("%d open events without LanguageReads, want none: %+v", len(got)-1, got[0].File)
+		}
+	})
+
+	s := openSensor(t, Config{LanguageReads: true})
+	before := s.Stats().Filtered
+	readAll()
+	got := collectUntil(t, s, inDir, marker(t))
+	got = got[:len(got)-1]
+	seen := map[string]int{}
+	for _, ev := range got {
+		seen[filepath.Base(ev.File.Path)]++
+		if ev.File.Write || ev.Proc.PID != uint32(os.Getpid()) {
+			t.Errorf("language read event %+v by %d, want a read by %d", ev.File, ev.Proc.PID, os.Getpid())
+		}
+	}
+	for _, n := range lang {
+		if seen[n] != 1 {
+			t.Errorf("%s: %d events, want 1", n, seen[n])
+		}
+		ino, dev := statID(t, filepath.Join(dir, n))
+		for _, ev := range got {
+			if filepath.Base(ev.File.Path) == n && (ev.File.Inode != ino || ev.File.Dev != dev) {
+				t.Errorf("%s: inode %d dev %d, want %d %d", n, ev.File.Inode, ev.File.Dev, ino, dev)
+			}
+		}
+	}
+	for _, n := range other {
+		if seen[n] != 0 {
+			t.Errorf("%s: %d events, want none", n, seen[n])
+		}
+	}
+	if d := s.Stats().Filtered - before; d < uint64(len(lang)) {
+		t.Errorf("Stats.Filtered grew by %d, want at least %d (the repeated reads)", d, len(lang))
+	}
+}

@@ -136,6 +136,7 @@ volatile const u32 cfg_host_mntns = 0;
 volatile const u8 cfg_containers_only = 0;
 volatile const u64 cfg_name_lens = 0; // bit n: some tracked name has length n
 volatile const u64 cfg_wakeup_bytes = 0; // wake the reader when this much is queued
+volatile const u8 cfg_lang_reads = 0; // report read opens of language package files
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -643,6 +644,75 @@ static __always_inline u8 tracked_level(struct dentry *d)
 #define S_IFREG 0100000
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
+// S3, S4 and S6 spell a file name suffix as the little-endian integer its
+// last bytes load as.
+#define S3(a, b, c) ((u64)(a) | (u64)(b) << 8 | (u64)(c) << 16)
+#define S4(a, b, c, d) (S3(a, b, c) | (u64)(d) << 24)
+#define S6(a, b, c, d, e, f) (S4(a, b, c, d) | (u64)(e) << 32 | (u64)(f) << 40)
+#define LANG_SEEN 0x40000000
+
+// lang_suffix reports whether the dentry's name ends in a language package
+// suffix: .py .pyc .js .mjs .cjs .rb .jar .php .class (native modules, .so
+// and .node, are reported by the executable-map hook). It costs one read of
+// the name's last 8 bytes. d is a typed (BTF) pointer.
+static __always_inline int lang_suffix(struct dentry *d)
+{
+	u32 len = d->d_name.len;
+	if (len < 3 || len > 4096)
+		return 0;
+	const unsigned char *name = d->d_name.name;
+	u64 w = 0;
+	if (len >= 8) {
+		if (bpf_probe_read_kernel(&w, 8, name + len - 8))
+			return 0;
+	} else {
+		if (bpf_probe_read_kernel(&w, 8, name))
+			return 0;
+		// Move the name's last byte to the top; the bytes past the
+		// name shift out.
+		w <<= 8 * (8 - len);
+	}
+	u64 s3 = w >> 40, s4 = w >> 32, s6 = w >> 16;
+	if (s3 == S3('.', 'p', 'y') || s3 == S3('.', 'j', 's') || s3 == S3('.', 'r', 'b'))
+		return 1;
+	if (len >= 4 && (s4 == S4('.', 'p', 'y', 'c') || s4 == S4('.', 'm', 'j', 's') ||
+			 s4 == S4('.', 'c', 'j', 's') || s4 == S4('.', 'j', 'a', 'r') ||
+			 s4 == S4('.', 'p', 'h', 'p')))
+		return 1;
+	return len >= 6 && s6 == S6('.', 'c', 'l', 'a', 's', 's');
+}
+
+// lang_read reports a read open of a language package file once per
+// (cgroup, inode, device); repeats are counted as filtered.
+static __attribute__((noinline)) int lang_read(void *ctx, struct task_struct *t, struct file *f,
+					       struct inode *ino, long ret)
+{
+	struct file_key fk = {};
+	fk.a = bpf_get_current_cgroup_id();
+	fk.ino = ino->i_ino;
+	fk.dev = ino->i_sb->s_dev;
+	fk.mode = LANG_SEEN;
+	if (bpf_map_lookup_elem(&seen_files, &fk)) {
+		count(0);
+		return 0;
+	}
+	struct scratch *s = get_scratch();
+	if (!s || fill(s, t, T_OPEN))
+		return 0;
+	u8 v = SEEN_REPORTED;
+	bpf_map_update_elem(&seen_files, &fk, &v, BPF_ANY);
+	struct ev_hdr *h = (void *)s->data;
+	h->ino = fk.ino;
+	h->dev = fk.dev;
+	h->aux = BPF_CORE_READ(f, f_flags);
+	h->ret = ret;
+	u32 start = 0;
+	u32 off = put_path(s, sizeof(struct ev_hdr), S_PATH, BPF_CORE_READ(f, f_path.dentry),
+			   BPF_CORE_READ(f, f_path.mnt), t, &start);
+	emit(ctx, s, off);
+	return 0;
+}
+
 static __always_inline int do_open_exit(void *ctx, long ret)
 {
 	if (ret < 0)
@@ -679,8 +749,16 @@ static __always_inline int do_open_exit(void *ctx, long ret)
 			d = parent;
 		}
 	}
-	if (!kind && !tracked)
-		return 0;
+	if (!kind && !tracked) {
+		if (!cfg_lang_reads || (fmode & FMODE_WRITE) || (mode & S_IFMT) != S_IFREG ||
+		    !lang_suffix(f->f_path.dentry))
+			return 0;
+		if (cfg_containers_only && is_host(t)) {
+			count(0);
+			return 0;
+		}
+		return lang_read(ctx, t, f, ino, ret);
+	}
 	// Aggregate before filling the header: a process rewriting one file
 	// costs a lookup.
 	struct file_key fk = {};

@@ -110,6 +110,7 @@ const (
 	SensorProgSysExitOpenat2    = "sys_exit_openat2"
 	SensorVarCfgContainersOnly  = "cfg_containers_only"
 	SensorVarCfgHostMntns       = "cfg_host_mntns"
+	SensorVarCfgLangReads       = "cfg_lang_reads"
 	SensorVarCfgNameLens        = "cfg_name_lens"
 	SensorVarCfgWakeupBytes     = "cfg_wakeup_bytes"
 	SensorVarUnusedEvHdr        = "unused_ev_hdr"
@@ -207,6 +208,7 @@ type SensorMapSpecs struct {
 type SensorVariableSpecs struct {
 	CfgContainersOnly *ebpf.VariableSpec `ebpf:"cfg_containers_only"`
 	CfgHostMntns      *ebpf.VariableSpec `ebpf:"cfg_host_mntns"`
+	CfgLangReads      *ebpf.VariableSpec `ebpf:"cfg_lang_reads"`
 	CfgNameLens       *ebpf.VariableSpec `ebpf:"cfg_name_lens"`
 	CfgWakeupBytes    *ebpf.VariableSpec `ebpf:"cfg_wakeup_bytes"`
 	UnusedEvHdr       *ebpf.VariableSpec `ebpf:"unused_ev_hdr"`
@@ -264,6 +266,7 @@ func (m *SensorMaps) Close() error {
 type SensorVariables struct {
 	CfgContainersOnly *ebpf.Variable `ebpf:"cfg_containers_only"`
 	CfgHostMntns      *ebpf.Variable `ebpf:"cfg_host_mntns"`
+	CfgLangReads      *ebpf.Variable `ebpf:"cfg_lang_reads"`
 	CfgNameLens       *ebpf.Variable `ebpf:"cfg_name_lens"`
 	CfgWakeupBytes    *ebpf.Variable `ebpf:"cfg_wakeup_bytes"`
 	UnusedEvHdr       *ebpf.Variable `ebpf:"unused_ev_hdr"`

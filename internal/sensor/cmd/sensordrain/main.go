@@ -30,6 +30,7 @@ func main() {
 
 func run() error {
 	containersOnly := flag.Bool("containers-only", false, "drop host events in the kernel")
+	langReads := flag.Bool("language-reads", false, "also report read opens of language package files (sensor.Config.LanguageReads)")
 	ring := flag.Int("ring", 0, "ring buffer size in bytes (0: the default)")
 	ready := flag.String("ready", "", "file to create once the sensor is attached")
 	profile := flag.Bool("profile", false, "also report each program's runs and mean run time (kernel.bpf_stats_enabled)")
@@ -41,7 +42,7 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := sensor.Open(ctx, sensor.Config{ContainersOnly: *containersOnly, RingBufferSize: *ring})
+	s, err := sensor.Open(ctx, sensor.Config{ContainersOnly: *containersOnly, LanguageReads: *langReads, RingBufferSize: *ring})
 	if err != nil {
 		return err
 	}
