@@ -262,6 +262,7 @@ func (idx *index) claim(i int, p *inventory.Package, l inventory.Location) {
 
 // segments finds the Python modules and gems a canonical path lies in:
 // <site>/{site,dist}-packages/<module>[/….|.py|.<abi>.so],
+// <site>/{site,dist}-packages/__pycache__/<module>.<tag>.pyc,
 // …/gems/<name>-<version>[-<platform>]/… and
 // …/extensions/<platform>/<abi>/<name>-<version>/….
 func (idx *index) segments(c string, hit func(int)) {
@@ -269,7 +270,11 @@ func (idx *index) segments(c string, hit func(int)) {
 	for j := 0; j+1 < len(parts); j++ {
 		switch parts[j] {
 		case "site-packages", "dist-packages":
-			mod, _, _ := strings.Cut(parts[j+1], ".")
+			name := parts[j+1]
+			if name == "__pycache__" && j+2 < len(parts) {
+				name = parts[j+2] // a single-file module's bytecode
+			}
+			mod, _, _ := strings.Cut(name, ".")
 			site := strings.Join(parts[:j+1], "/")
 			for _, sc := range idx.site[mod] {
 				if sc.dir == "" || sc.dir == site {

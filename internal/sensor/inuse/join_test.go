@@ -62,6 +62,10 @@ func TestJoinSample(t *testing.T) {
 			[]string{"deb:python3-idna", "pypi:idna"}},
 		{"python single-file module", []string{"/usr/lib/python3/dist-packages/six.py"},
 			[]string{"deb:python3-six", "pypi:six"}},
+		// Python reads only the cached bytecode of a single-file module
+		// once it is compiled; py3compile's caches are in no dpkg list.
+		{"python single-file module bytecode", []string{"/usr/lib/python3/dist-packages/__pycache__/six.cpython-311.pyc"},
+			[]string{"pypi:six"}},
 		// Packages known from requirements.txt are found in any
 		// site-packages directory.
 		{"python from requirements", []string{"/usr/local/lib/python3.11/site-packages/requests/api.py", "/usr/local/lib/python3.11/site-packages/urllib3/_version.py"},
