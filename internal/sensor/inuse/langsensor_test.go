@@ -2,11 +2,9 @@ package inuse
 
 import (
 	"context"
-	"errors"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,32 +31,7 @@ func TestRealSensorLanguageReads(t *testing.T) {
 	if _, err := sensortest.Docker(ctx, "load", "-i", "../../../testdata/images/sample-debian.tar"); err != nil {
 		t.Fatal(err)
 	}
-	s, err := sensor.Open(ctx, sensor.Config{ContainersOnly: true, LanguageReads: true})
-	if errors.Is(err, sensor.ErrNotSupported) && os.Getenv("CI") == "" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var (
-		mu     sync.Mutex
-		events []*event.Event
-		done   = make(chan struct{})
-	)
-	readCtx, stopReading := context.WithCancel(ctx)
-	go func() {
-		defer close(done)
-		for {
-			ev, err := s.Next(readCtx)
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			events = append(events, ev)
-			mu.Unlock()
-		}
-	}()
+	stop := watch(ctx, t, sensor.Config{ContainersOnly: true, LanguageReads: true})
 
 	// cat reading an open stdin keeps the container up while the reads
 	// run as docker exec.
@@ -71,20 +44,16 @@ func TestRealSensorLanguageReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(time.Second) // let the last records reach the ring buffer
-	stopReading()
-	<-done
+	events := stop()
 
 	r := NewRecorder()
 	c := &event.Container{ID: id, Image: "sample-debian:1", ImageID: "sha256:ada66d6358e8b764374e472b2f34a97f8f478c62d2dc191ae07a5295c30becd9"}
-	mu.Lock()
 	for _, ev := range events {
 		if ev.CgroupID == cg {
 			ev.Container = c
 			r.Observe(ev)
 		}
 	}
-	mu.Unlock()
 	evd := r.Evidence()
 	if len(evd.Images) != 1 {
 		t.Fatalf("evidence for %d images, want 1", len(evd.Images))

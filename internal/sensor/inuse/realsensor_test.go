@@ -7,7 +7,6 @@ import (
 	"errors"
 	"os"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,34 +30,7 @@ func TestRealSensorScenario(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s, err := sensor.Open(ctx, sensor.Config{ContainersOnly: true})
-	if errors.Is(err, sensor.ErrNotSupported) && os.Getenv("CI") == "" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-
-	// Collect every container event while the scenario runs.
-	var (
-		mu     sync.Mutex
-		events []*event.Event
-		done   = make(chan struct{})
-	)
-	readCtx, stopReading := context.WithCancel(ctx)
-	go func() {
-		defer close(done)
-		for {
-			ev, err := s.Next(readCtx)
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			events = append(events, ev)
-			mu.Unlock()
-		}
-	}()
+	stop := watch(ctx, t, sensor.Config{ContainersOnly: true})
 
 	id := sensortest.RunContainer(t, ctx, sensortest.RunOptions{Image: img, Cmd: []string{"sleep", "300"}})
 	cg := sensortest.CgroupID(t, id)
@@ -71,14 +43,11 @@ func TestRealSensorScenario(t *testing.T) {
 		// nc -h exits 1 after printing its usage: only that it ran matters.
 		sensortest.Docker(ctx, append([]string{"exec", id}, cmd...)...)
 	}
-	time.Sleep(time.Second) // let the last records reach the ring buffer
-	stopReading()
-	<-done
+	events := stop()
 
 	r := NewRecorder()
 	c := &event.Container{ID: id, Image: img, ImageID: imageID}
 	var mine []*event.Event
-	mu.Lock()
 	for _, ev := range events {
 		if ev.CgroupID == cg {
 			ev.Container = c // what enrichment would fill in
@@ -86,7 +55,6 @@ func TestRealSensorScenario(t *testing.T) {
 			r.Observe(ev)
 		}
 	}
-	mu.Unlock()
 	n := len(mine)
 	// PAVE_INUSE_RECORD=file keeps the container's events as JSON lines
 	// (how testdata/scenario.jsonl was made).
@@ -132,5 +100,40 @@ func TestRealSensorScenario(t *testing.T) {
 	want := []string{"coreutils", "gzip", "libbsd0", "libc6", "libmd0", "netcat-openbsd"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("packages in use (-want +got):\n%s", diff)
+	}
+}
+
+// watch opens the real sensor with cfg (skipping when the kernel cannot
+// run it, unless CI is set) and collects every event it reads. stop waits
+// for the last records to reach the ring buffer, ends the reading and
+// returns what was collected; the sensor is closed when the test ends.
+func watch(ctx context.Context, t *testing.T, cfg sensor.Config) (stop func() []*event.Event) {
+	t.Helper()
+	s, err := sensor.Open(ctx, cfg)
+	if errors.Is(err, sensor.ErrNotSupported) && os.Getenv("CI") == "" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var events []*event.Event
+	done := make(chan struct{})
+	readCtx, stopReading := context.WithCancel(ctx)
+	go func() {
+		defer close(done)
+		for {
+			ev, err := s.Next(readCtx)
+			if err != nil {
+				return
+			}
+			events = append(events, ev)
+		}
+	}()
+	return func() []*event.Event {
+		time.Sleep(time.Second) // let the last records reach the ring buffer
+		stopReading()
+		<-done
+		return events
 	}
 }
