@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pavesec/pave/internal/egress/audit"
+	"github.com/pavesec/pave/internal/promtext"
 )
 
 // Metrics counts what the gateway did, for /metrics in the Prometheus
@@ -67,31 +68,31 @@ func (m *Metrics) observe(e *audit.Entry, lat time.Duration) {
 func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
 	m.mu.Lock()
-	family(&b, "pave_gateway_requests_total", "counter", "Requests by vendor, model, action and inspection status.")
+	promtext.Family(&b, "pave_gateway_requests_total", "counter", "Requests by vendor, model, action and inspection status.")
 	for _, k := range sortedKeys(m.requests) {
-		fmt.Fprintf(&b, "pave_gateway_requests_total{vendor=%s,model=%s,action=%s,inspection=%s} %d\n", q(k[0]), q(k[1]), q(k[2]), q(k[3]), m.requests[k])
+		fmt.Fprintf(&b, "pave_gateway_requests_total{vendor=%s,model=%s,action=%s,inspection=%s} %d\n", promtext.Label(k[0]), promtext.Label(k[1]), promtext.Label(k[2]), promtext.Label(k[3]), m.requests[k])
 	}
-	family(&b, "pave_gateway_findings_total", "counter", "Sensitive values found, by rule, category and direction.")
+	promtext.Family(&b, "pave_gateway_findings_total", "counter", "Sensitive values found, by rule, category and direction.")
 	for _, k := range sortedKeys(m.findings) {
-		fmt.Fprintf(&b, "pave_gateway_findings_total{rule=%s,category=%s,where=%s} %d\n", q(k[0]), q(k[1]), q(k[2]), m.findings[k])
+		fmt.Fprintf(&b, "pave_gateway_findings_total{rule=%s,category=%s,where=%s} %d\n", promtext.Label(k[0]), promtext.Label(k[1]), promtext.Label(k[2]), m.findings[k])
 	}
-	family(&b, "pave_gateway_inspection_failures_total", "counter", "Exchanges not fully inspected, by vendor and outcome (failed-open relayed, failed-closed refused).")
+	promtext.Family(&b, "pave_gateway_inspection_failures_total", "counter", "Exchanges not fully inspected, by vendor and outcome (failed-open relayed, failed-closed refused).")
 	for _, k := range sortedKeys(m.failures) {
-		fmt.Fprintf(&b, "pave_gateway_inspection_failures_total{vendor=%s,status=%s} %d\n", q(k[0]), q(k[1]), m.failures[k])
+		fmt.Fprintf(&b, "pave_gateway_inspection_failures_total{vendor=%s,status=%s} %d\n", promtext.Label(k[0]), promtext.Label(k[1]), m.failures[k])
 	}
-	family(&b, "pave_gateway_tokens_total", "counter", "Tokens the vendors reported, by vendor, model and direction.")
+	promtext.Family(&b, "pave_gateway_tokens_total", "counter", "Tokens the vendors reported, by vendor, model and direction.")
 	for _, k := range sortedKeys(m.tokens) {
-		fmt.Fprintf(&b, "pave_gateway_tokens_total{vendor=%s,model=%s,direction=%s} %d\n", q(k[0]), q(k[1]), q(k[2]), m.tokens[k])
+		fmt.Fprintf(&b, "pave_gateway_tokens_total{vendor=%s,model=%s,direction=%s} %d\n", promtext.Label(k[0]), promtext.Label(k[1]), promtext.Label(k[2]), m.tokens[k])
 	}
-	family(&b, "pave_gateway_request_bytes_total", "counter", "Request body bytes received, by vendor.")
+	promtext.Family(&b, "pave_gateway_request_bytes_total", "counter", "Request body bytes received, by vendor.")
 	for _, k := range sortedKeys(m.bytesIn) {
-		fmt.Fprintf(&b, "pave_gateway_request_bytes_total{vendor=%s} %d\n", q(k), m.bytesIn[k])
+		fmt.Fprintf(&b, "pave_gateway_request_bytes_total{vendor=%s} %d\n", promtext.Label(k), m.bytesIn[k])
 	}
-	family(&b, "pave_gateway_response_bytes_total", "counter", "Reply body bytes received from vendors, by vendor.")
+	promtext.Family(&b, "pave_gateway_response_bytes_total", "counter", "Reply body bytes received from vendors, by vendor.")
 	for _, k := range sortedKeys(m.bytesOut) {
-		fmt.Fprintf(&b, "pave_gateway_response_bytes_total{vendor=%s} %d\n", q(k), m.bytesOut[k])
+		fmt.Fprintf(&b, "pave_gateway_response_bytes_total{vendor=%s} %d\n", promtext.Label(k), m.bytesOut[k])
 	}
-	family(&b, "pave_gateway_request_duration_seconds", "histogram", "Time from request to the end of the reply (streams included).")
+	promtext.Family(&b, "pave_gateway_request_duration_seconds", "histogram", "Time from request to the end of the reply (streams included).")
 	var cum int64
 	for i, le := range latencyBuckets {
 		cum += m.counts[i]
@@ -101,19 +102,10 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	fmt.Fprintf(&b, "pave_gateway_request_duration_seconds_bucket{le=\"+Inf\"} %d\n", cum)
 	fmt.Fprintf(&b, "pave_gateway_request_duration_seconds_sum %g\npave_gateway_request_duration_seconds_count %d\n", m.sum, m.count)
 	m.mu.Unlock()
-	family(&b, "pave_gateway_in_flight_requests", "gauge", "Requests being relayed now.")
+	promtext.Family(&b, "pave_gateway_in_flight_requests", "gauge", "Requests being relayed now.")
 	fmt.Fprintf(&b, "pave_gateway_in_flight_requests %d\n", m.inflight.Load())
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err
-}
-
-func family(b *strings.Builder, name, typ, help string) {
-	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-}
-
-// q quotes a label value: backslash, double quote and newline escaped.
-func q(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
 }
 
 func sortedKeys[K interface {

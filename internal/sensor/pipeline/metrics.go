@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pavesec/pave/internal/finding"
+	"github.com/pavesec/pave/internal/promtext"
 	"github.com/pavesec/pave/internal/sensor/event"
 )
 
@@ -174,16 +175,16 @@ func (m *Metrics) WriteText(w io.Writer) error {
 		dropped[t] = n
 	}
 	typeCounter(bw, "pave_sensor_events_dropped_total", "Events the sensor could not queue (kernel buffer full), by type.", dropped)
-	header(bw, "pave_sensor_events_filtered_total", "Events discarded on purpose (kernel-side filters, --containers-only).", "counter")
+	promtext.Family(bw, "pave_sensor_events_filtered_total", "counter", "Events discarded on purpose (kernel-side filters, --containers-only).")
 	fmt.Fprintf(bw, "pave_sensor_events_filtered_total %d\n", filtered)
-	header(bw, "pave_sensor_events_written_total", "Event lines written to the output.", "counter")
+	promtext.Family(bw, "pave_sensor_events_written_total", "counter", "Event lines written to the output.")
 	fmt.Fprintf(bw, "pave_sensor_events_written_total %d\n", written)
-	header(bw, "pave_sensor_enrichment_misses_total", "Container events whose container could not be resolved.", "counter")
+	promtext.Family(bw, "pave_sensor_enrichment_misses_total", "counter", "Container events whose container could not be resolved.")
 	fmt.Fprintf(bw, "pave_sensor_enrichment_misses_total %d\n", misses)
-	header(bw, "pave_sensor_enrichment_holds_total", "Times a container's events were held back until enrichment resolved it.", "counter")
+	promtext.Family(bw, "pave_sensor_enrichment_holds_total", "counter", "Times a container's events were held back until enrichment resolved it.")
 	fmt.Fprintf(bw, "pave_sensor_enrichment_holds_total %d\n", held)
 
-	header(bw, "pave_sensor_findings_total", "Findings, by rule and severity.", "counter")
+	promtext.Family(bw, "pave_sensor_findings_total", "counter", "Findings, by rule and severity.")
 	keys := slices.SortedFunc(maps.Keys(findings), func(a, b ruleSeverity) int {
 		if c := strings.Compare(a.rule, b.rule); c != 0 {
 			return c
@@ -191,38 +192,28 @@ func (m *Metrics) WriteText(w io.Writer) error {
 		return int(a.severity - b.severity)
 	})
 	for _, k := range keys {
-		fmt.Fprintf(bw, "pave_sensor_findings_total{rule=%s,severity=%s} %d\n", quote(k.rule), quote(k.severity.String()), findings[k])
+		fmt.Fprintf(bw, "pave_sensor_findings_total{rule=%s,severity=%s} %d\n", promtext.Label(k.rule), promtext.Label(k.severity.String()), findings[k])
 	}
-	header(bw, "pave_sensor_enforcement_actions_total", "Enforcement actions on findings of enforcing rules, by who acted (kernel, pave, none).", "counter")
+	promtext.Family(bw, "pave_sensor_enforcement_actions_total", "counter", "Enforcement actions on findings of enforcing rules, by who acted (kernel, pave, none).")
 	for _, k := range slices.Sorted(maps.Keys(actions)) {
-		fmt.Fprintf(bw, "pave_sensor_enforcement_actions_total{by=%s} %d\n", quote(k), actions[k])
+		fmt.Fprintf(bw, "pave_sensor_enforcement_actions_total{by=%s} %d\n", promtext.Label(k), actions[k])
 	}
-	header(bw, "pave_sensor_queue_waits_total", "Times a stage waited on a full queue (backpressure), by stage.", "counter")
+	promtext.Family(bw, "pave_sensor_queue_waits_total", "counter", "Times a stage waited on a full queue (backpressure), by stage.")
 	for _, k := range slices.Sorted(maps.Keys(waits)) {
-		fmt.Fprintf(bw, "pave_sensor_queue_waits_total{stage=%s} %d\n", quote(k), waits[k])
+		fmt.Fprintf(bw, "pave_sensor_queue_waits_total{stage=%s} %d\n", promtext.Label(k), waits[k])
 	}
 	if rss, ok := residentBytes(); ok {
-		header(bw, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge")
+		promtext.Family(bw, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
 		fmt.Fprintf(bw, "process_resident_memory_bytes %d\n", rss)
 	}
 	return bw.Flush()
 }
 
-func header(w io.Writer, name, help, typ string) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-}
-
 func typeCounter(w io.Writer, name, help string, m map[event.Type]uint64) {
-	header(w, name, help, "counter")
+	promtext.Family(w, name, "counter", help)
 	for _, t := range slices.Sorted(maps.Keys(m)) {
-		fmt.Fprintf(w, "%s{type=%s} %d\n", name, quote(string(t)), m[t])
+		fmt.Fprintf(w, "%s{type=%s} %d\n", name, promtext.Label(string(t)), m[t])
 	}
-}
-
-// quote writes a label value: backslash, double quote and newline escaped.
-func quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(s) + `"`
 }
 
 // residentBytes reads VmRSS from /proc/self/status.

@@ -193,9 +193,3 @@ func TestMetricsText(t *testing.T) {
 		t.Errorf("host openat counted under --containers-only:\n%s", b.String())
 	}
 }
-
-func TestQuote(t *testing.T) {
-	if got := quote("a\"b\\c\nd"); got != `"a\"b\\c\nd"` {
-		t.Errorf("quote = %s", got)
-	}
-}
