@@ -18,20 +18,18 @@
 // declare some. See docs/pii.md.
 //
 // A Match never holds the value: only where it is in the caller's
-// buffer, a masked form and its SHA-256, in the scheme of
-// internal/secret.
+// buffer, a masked form and its SHA-256 (secret.Hash).
 package pii
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/pavesec/pave/internal/finding"
+	"github.com/pavesec/pave/internal/secret"
 )
 
 // Categories of rules.
@@ -315,11 +313,7 @@ func finish(b []byte, ms []Match) {
 		m.Line, m.Column = line, m.Start-lineStart+1
 		m.Category = m.Rule.Category
 		v := b[m.Start:m.End]
-		sum := sha256.Sum256(v)
-		var h [len("sha256:") + 2*sha256.Size]byte
-		copy(h[:], "sha256:")
-		hex.Encode(h[len("sha256:"):], sum[:])
-		m.Hash = string(h[:])
+		m.Hash = secret.Hash(v)
 		if m.Severity == finding.Unknown {
 			m.Severity = m.Rule.Severity
 		}

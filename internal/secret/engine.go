@@ -294,8 +294,7 @@ func finish(content []byte, cands []Match) []Match {
 		m.Line, m.Column = line, m.Start-lineStart+1
 		secret := content[m.Start:m.End]
 		m.Masked = Mask(string(secret))
-		sum := sha256.Sum256(secret)
-		m.Hash = "sha256:" + hex.EncodeToString(sum[:])
+		m.Hash = Hash(secret)
 		m.Severity = m.Rule.Severity
 	}
 	return kept
@@ -334,6 +333,17 @@ func (e *Engine) lineEnd(b []byte, off, n int) int {
 		}
 	}
 	return i
+}
+
+// Hash is the form a detected value is stored and compared in: "sha256:"
+// and the hex SHA-256 of its exact bytes. The personal-data detectors use
+// it too, so one audit log holds one kind of hash.
+func Hash(v []byte) string {
+	sum := sha256.Sum256(v)
+	var h [len("sha256:") + 2*sha256.Size]byte
+	copy(h[:], "sha256:")
+	hex.Encode(h[len("sha256:"):], sum[:])
+	return string(h[:])
 }
 
 // Mask hides a secret: at most its first four characters stay (fewer for
